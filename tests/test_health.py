@@ -1,0 +1,28 @@
+"""GET /health and the index."""
+
+
+def test_health_ok(client, model_dir):
+    response = client.get("/health")
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body["checks"] == {"model": "ok", "storage": "ok"}
+    assert len(body["model_id"]) == 12
+
+
+def test_health_reports_a_missing_table(app, client, aws_env):
+    app.extensions["car_store"].table_name = "no-such-table"
+    app.extensions["car_store"]._table = None
+    response = client.get("/health")
+    assert response.status_code == 503
+    body = response.get_json()
+    assert body["checks"] == {"model": "ok", "storage": "unavailable"}
+    assert "no-such-table" in body["message"]
+
+
+def test_index_links(client):
+    links = client.get("/").get_json()["links"]
+    assert links == {"health": "/health", "cars": "/cars", "predict": "/predict",
+                     "openapi": "/openapi.json"}
+    for name, url in links.items():
+        if name != "predict":  # POST only
+            assert client.get(url).status_code == 200

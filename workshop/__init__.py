@@ -1,0 +1,9 @@
+"""Workshop tooling that never ships to Lambda: data, training, the local AWS stack, the demo tour
+and the notebook builder. The deployed code is `workshop_app/` alone."""
+
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA_DIR = ROOT / "data"
+MODELS_DIR = ROOT / "models"
+CARS_MODEL_DIR = MODELS_DIR / "cars"

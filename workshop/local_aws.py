@@ -1,0 +1,160 @@
+"""Local AWS for the workshop: a real moto server (S3, DynamoDB, SQS over HTTP) on localhost,
+with the DynamoDB tables that serverless.yml declares.
+
+The app needs no change to use it: boto3 honours AWS_ENDPOINT_URL, which `env()` sets.
+
+    python -m workshop.local_aws [--port 4566]   # run one until Ctrl-C
+"""
+
+import argparse
+import atexit
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import yaml
+
+from . import ROOT
+
+SERVERLESS_YML = ROOT / "serverless.yml"
+REGION = "eu-central-1"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def env(endpoint: str) -> dict[str, str]:
+    """Environment for boto3 to talk to the local server. The credentials are dummies: moto
+    accepts any, and setting them keeps boto3 from looking for real ones."""
+    return {"AWS_ENDPOINT_URL": endpoint, "AWS_ACCESS_KEY_ID": "workshop",
+            "AWS_SECRET_ACCESS_KEY": "workshop", "AWS_DEFAULT_REGION": REGION,
+            "AWS_REGION": REGION}
+
+
+def wait_for_http(url: str, timeout: float = 20.0, process: subprocess.Popen | None = None) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"{process.args[0]} exited with {process.returncode} before "
+                               f"{url} answered")
+        try:
+            with urllib.request.urlopen(url, timeout=1):  # noqa: S310 (our own localhost URL)
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise TimeoutError(f"{url} did not answer within {timeout:.0f} s")
+
+
+class MotoServer:
+    """A moto server in a child process on 127.0.0.1:port. Use as a context manager or
+    start()/stop(). It is a separate program speaking the AWS wire protocols, not a mock."""
+
+    def __init__(self, port: int | None = None):
+        self.port = port or free_port()
+        self.endpoint = f"http://127.0.0.1:{self.port}"
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> "MotoServer":
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_for_http(f"{self.endpoint}/moto-api/", process=self.process)
+        return self
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+    def __enter__(self) -> "MotoServer":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+class _CfnLoader(yaml.SafeLoader):
+    """Reads serverless.yml, keeping CloudFormation tags (!Ref, !GetAtt, ...) as plain values."""
+
+
+_CfnLoader.add_multi_constructor("!", lambda loader, suffix, node: None)
+
+
+def declared_tables(path: Path = SERVERLESS_YML) -> dict[str, dict]:
+    """The DynamoDB tables under serverless.yml's resources, keyed by the environment variable
+    that names them, each as create_table() keyword arguments without the name."""
+    doc = yaml.load(path.read_text(), Loader=_CfnLoader)  # noqa: S506 (a SafeLoader subclass)
+    tables = {}
+    for resource in doc["resources"]["Resources"].values():
+        if resource["Type"] != "AWS::DynamoDB::Table":
+            continue
+        props = dict(resource["Properties"])
+        name = props.pop("TableName")  # ${self:provider.environment.CARS_TABLE}
+        variable = name.removeprefix("${self:provider.environment.").removesuffix("}")
+        tables[variable] = props
+    return tables
+
+
+def create_tables(names: dict[str, str], endpoint: str) -> None:
+    """Create each declared table (names: env variable -> table name) unless it exists."""
+    import boto3
+
+    client = boto3.client("dynamodb", endpoint_url=endpoint, region_name=REGION,
+                          aws_access_key_id="workshop", aws_secret_access_key="workshop")
+    existing = set(client.list_tables()["TableNames"])
+    for variable, props in declared_tables().items():
+        if names[variable] not in existing:
+            client.create_table(TableName=names[variable], **props)
+
+
+def table_names(environ=os.environ) -> dict[str, str]:
+    from workshop_app.settings import from_env
+
+    settings = from_env(environ)
+    return {variable: settings[variable] for variable in declared_tables()}
+
+
+def ensure_local_aws(port: int | None = None) -> str:
+    """Make sure local AWS is reachable and its tables exist; return the endpoint URL.
+
+    If AWS_ENDPOINT_URL is already set (by `make lab` or `make serve`), use that server.
+    Otherwise start a moto server for the life of this Python process and point this
+    process's environment at it. Safe to call again.
+    """
+    endpoint = os.environ.get("AWS_ENDPOINT_URL")
+    if not endpoint:
+        server = MotoServer(port).start()
+        atexit.register(server.stop)
+        endpoint = server.endpoint
+    os.environ.update(env(endpoint))
+    create_tables(table_names(), endpoint)
+    return endpoint
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Run local AWS (moto) until Ctrl-C.")
+    parser.add_argument("--port", type=int, default=int(os.environ.get("MOTO_PORT", 4566)))
+    args = parser.parse_args(argv)
+    with MotoServer(args.port) as server:
+        create_tables(table_names(), server.endpoint)
+        print(f"local AWS on {server.endpoint} (Ctrl-C to stop)", flush=True)
+        try:
+            server.process.wait()
+        except KeyboardInterrupt:
+            pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

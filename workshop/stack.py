@@ -1,0 +1,94 @@
+"""The local stack: local AWS (a moto server) and the API on localhost, as separate processes.
+
+    python -m workshop.stack serve   # until Ctrl-C; PORT (default 5000), MOTO_PORT (default 4566)
+    python -m workshop.stack lab     # the same, plus JupyterLab on notebooks/ using it
+"""
+
+import argparse
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from . import CARS_MODEL_DIR, ROOT
+from .local_aws import MotoServer, create_tables, env, table_names, wait_for_http
+
+
+class LocalStack:
+    """moto on `moto_port` and the Flask app on `port`, both bound to 127.0.0.1."""
+
+    def __init__(self, port: int, moto_port: int, model_dir: Path = CARS_MODEL_DIR,
+                 quiet: bool = False):
+        self.port, self.model_dir, self.quiet = port, model_dir, quiet
+        self.url = f"http://127.0.0.1:{port}"
+        self.moto = MotoServer(moto_port)
+        self.api: subprocess.Popen | None = None
+
+    @property
+    def env(self) -> dict[str, str]:
+        return {**os.environ, **env(self.moto.endpoint), "MODEL_URI": str(self.model_dir)}
+
+    def start(self) -> "LocalStack":
+        self.moto.start()
+        try:
+            create_tables(table_names(self.env), self.moto.endpoint)
+            # Flask's development server, threaded: fine for one person on a laptop.
+            self.api = subprocess.Popen(
+                [sys.executable, "-m", "flask", "--app", "workshop_app", "run", "--host",
+                 "127.0.0.1", "--port", str(self.port), "--no-reload", "--no-debugger"],
+                env=self.env, cwd=ROOT, stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL if self.quiet else None)  # None: the request log shows
+            wait_for_http(f"{self.url}/", process=self.api)
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def stop(self) -> None:
+        if self.api and self.api.poll() is None:
+            self.api.terminate()
+            try:
+                self.api.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.api.kill()
+                self.api.wait()
+        self.moto.stop()
+
+    def __enter__(self) -> "LocalStack":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+def port_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT") or 5000),
+                        help="API port (env PORT, default 5000)")
+    parser.add_argument("--moto-port", type=int,
+                        default=int(os.environ.get("MOTO_PORT") or 4566),
+                        help="local AWS port (env MOTO_PORT, default 4566)")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("command", choices=["serve", "lab"])
+    port_arguments(parser)
+    args = parser.parse_args(argv)
+    with LocalStack(args.port, args.moto_port) as stack:
+        print(f"API        {stack.url}   (try {stack.url}/health)\n"
+              f"local AWS  {stack.moto.endpoint}   (AWS_ENDPOINT_URL)", flush=True)
+        try:
+            if args.command == "lab":
+                subprocess.run([sys.executable, "-m", "jupyter", "lab", "--notebook-dir",
+                                str(ROOT / "notebooks")], env=stack.env, check=False)
+            else:
+                print("Ctrl-C stops both.", flush=True)
+                stack.api.wait()
+        except KeyboardInterrupt:
+            pass
+        print("\nstopping the local stack", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,34 @@
+"""The workshop's Flask app: predicts a car's mpg and keeps a collection of cars in DynamoDB.
+
+`create_app()` is the entry point for serverless-wsgi on Lambda, for `flask --app workshop_app`
+locally, and for the tests (which pass a mapping that overrides the settings).
+"""
+
+from collections.abc import Mapping
+
+from flask import Flask, jsonify, url_for
+
+from . import cars, errors, health, openapi, predict, settings
+from .model_store import ModelHolder
+from .storage import CarStore
+
+
+def create_app(config: Mapping | None = None) -> Flask:
+    app = Flask(__name__)
+    app.config.from_mapping(settings.from_env())
+    if config:
+        app.config.from_mapping(config)
+    app.json.sort_keys = False  # keep fields in the order the schema lists them
+    app.extensions["car_store"] = CarStore(app.config["CARS_TABLE"])
+    app.extensions["car_model"] = ModelHolder(app.config["MODEL_URI"], app.config["MODEL_SHA256"])
+    errors.register(app)
+    for module in (health, cars, predict, openapi):
+        app.register_blueprint(module.bp)
+
+    @app.get("/")
+    def index():
+        return jsonify({"name": "Serverless ML workshop: car mpg API", "links": {
+            "health": url_for("health.health"), "cars": url_for("cars.list_cars"),
+            "predict": url_for("predict.predict"), "openapi": url_for("openapi.openapi_json")}})
+
+    return app

@@ -1,0 +1,92 @@
+"""The /cars collection: cars with their features and the model's predicted mpg."""
+
+from datetime import UTC, datetime
+
+from flask import Blueprint, current_app, jsonify, request, url_for
+
+from .car_schema import parse_car, to_row
+from .errors import ApiError
+from .request_json import read_json
+from .storage import CARID, CarStore, new_carid
+
+bp = Blueprint("cars", __name__)
+
+
+def store() -> CarStore:
+    return current_app.extensions["car_store"]
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _checked(carid: str) -> str:
+    if not CARID.match(carid):
+        raise ApiError(400, "invalid_id", "carid must be 32 lowercase hexadecimal characters "
+                       f"(as returned by POST /cars); got {carid[:40]!r}")
+    return carid
+
+
+def _not_found(carid: str) -> ApiError:
+    return ApiError(404, "not_found", f"there is no car with carid {carid!r}")
+
+
+def _predicted(car: dict) -> dict:
+    model = current_app.extensions["car_model"].get()
+    [mpg] = model.predict([to_row(car)])
+    return {**car, "predicted_mpg": mpg, "model_id": model.model_id}
+
+
+def _limit() -> int:
+    raw = request.args.get("limit", str(current_app.config["PAGE_SIZE"]))
+    top = current_app.config["MAX_PAGE_SIZE"]
+    if not raw.isdigit() or not 1 <= int(raw) <= top:
+        raise ApiError(400, "invalid_limit", f"limit must be an integer from 1 to {top}")
+    return int(raw)
+
+
+@bp.get("/cars")
+def list_cars():
+    cars, next_token = store().page(_limit(), request.args.get("next_token"))
+    return jsonify({"cars": cars, "next_token": next_token})
+
+
+@bp.post("/cars")
+def create_car():
+    car = parse_car(read_json())
+    now = _now()
+    car = store().put({"carid": new_carid(), **_predicted(car), "created_at": now,
+                       "updated_at": now})
+    response = jsonify(car)
+    response.status_code = 201
+    response.headers["Location"] = url_for("cars.get_car", carid=car["carid"])
+    return response
+
+
+@bp.get("/cars/<carid>")
+def get_car(carid: str):
+    car = store().get(_checked(carid))
+    if car is None:
+        raise _not_found(carid)
+    return jsonify(car)
+
+
+@bp.put("/cars/<carid>")
+def replace_car(carid: str):
+    _checked(carid)
+    car = parse_car(read_json())
+    existing = store().get(carid)
+    if existing is None:
+        raise _not_found(carid)
+    replaced = store().replace({"carid": carid, **_predicted(car),
+                                "created_at": existing["created_at"], "updated_at": _now()})
+    if replaced is None:  # deleted between our read and our write
+        raise _not_found(carid)
+    return jsonify(replaced)
+
+
+@bp.delete("/cars/<carid>")
+def delete_car(carid: str):
+    if not store().delete(_checked(carid)):
+        raise _not_found(carid)
+    return "", 204

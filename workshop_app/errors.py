@@ -1,0 +1,63 @@
+"""Every error leaves the API as JSON: {"error": <code>, "message": <what to fix>[, "details"]}."""
+
+import logging
+
+from flask import Flask, jsonify
+from werkzeug.exceptions import HTTPException
+
+from .car_schema import ValidationError
+from .model_store import ModelUnavailable
+from .storage import InvalidPageToken, StorageUnavailable
+
+log = logging.getLogger(__name__)
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, error: str, message: str, details: list[str] | None = None):
+        super().__init__(message)
+        self.status, self.error, self.message, self.details = status, error, message, details
+
+
+def error_response(status: int, error: str, message: str, details: list[str] | None = None):
+    body = {"error": error, "message": message}
+    if details:
+        body["details"] = details
+    return jsonify(body), status
+
+
+def register(app: Flask) -> None:
+    @app.errorhandler(ApiError)
+    def api_error(e: ApiError):
+        return error_response(e.status, e.error, e.message, e.details)
+
+    @app.errorhandler(ValidationError)
+    def invalid_car(e: ValidationError):
+        return error_response(422, "validation_error", str(e), e.problems)
+
+    @app.errorhandler(InvalidPageToken)
+    def invalid_token(e: InvalidPageToken):
+        return error_response(400, "invalid_page_token", str(e))
+
+    @app.errorhandler(ModelUnavailable)
+    def model_unavailable(e: ModelUnavailable):
+        log.error("model unavailable: %s", e)
+        return error_response(503, "model_unavailable", str(e))
+
+    @app.errorhandler(StorageUnavailable)
+    def storage_unavailable(e: StorageUnavailable):
+        log.error("storage unavailable: %s", e)
+        return error_response(503, "storage_unavailable", str(e))
+
+    @app.errorhandler(HTTPException)
+    def http_error(e: HTTPException):
+        code = (e.name or "error").lower().replace(" ", "_").replace("'", "")
+        response, status = error_response(e.code or 500, code, e.description or e.name)
+        if e.code == 405 and e.valid_methods:
+            response.headers["Allow"] = ", ".join(e.valid_methods)
+        return response, status
+
+    @app.errorhandler(Exception)
+    def unexpected(e: Exception):
+        # Log the type and traceback, never the request body: it may hold personal data.
+        log.exception("unhandled %s", type(e).__name__)
+        return error_response(500, "internal_error", "something went wrong on our side")

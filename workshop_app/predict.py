@@ -1,0 +1,20 @@
+"""POST /predict: the model's mpg for one car (a JSON object) or a batch (a JSON array)."""
+
+from flask import Blueprint, current_app, jsonify
+
+from .car_schema import parse_batch, parse_car, to_row
+from .request_json import read_json
+
+bp = Blueprint("predict", __name__)
+
+
+@bp.post("/predict")
+def predict():
+    body = read_json()
+    # Validate before touching the model: bad input is a 4xx whatever state the model is in.
+    cars = parse_batch(body) if isinstance(body, list) else [parse_car(body)]
+    model = current_app.extensions["car_model"].get()
+    mpgs = model.predict([to_row(car) for car in cars])
+    if isinstance(body, list):
+        return jsonify({"predictions": mpgs, "model_id": model.model_id})
+    return jsonify({"predicted_mpg": mpgs[0], "model_id": model.model_id})
