@@ -7,6 +7,7 @@ data/cars.csv, and loaded back into pandas with the project's column names.
 
 import argparse
 import sys
+from pathlib import Path
 
 import pandas as pd
 
@@ -28,10 +29,14 @@ def from_vega() -> pd.DataFrame:
     Names repeat (there are several "ford pinto"s), hence the id. Model year is a date in the
     package; we keep the year.
     """
+    import json
+
     from vega_datasets import data
 
-    df = data.cars().rename(columns=RENAME)
-    df["year"] = df["year"].dt.year
+    # Read the package's JSON file ourselves: data.cars() uses a read_json option pandas deprecates.
+    records = json.loads(Path(data.cars.filepath).read_text())
+    df = pd.DataFrame.from_records(records).rename(columns=RENAME)
+    df["year"] = df["year"].str[:4].astype(int)  # "1970-01-01" -> 1970
     df.insert(0, "car_id", range(1, len(df) + 1))
     return df.astype(DTYPES)[list(DTYPES)]
 

@@ -110,8 +110,10 @@ def create_tables(names: dict[str, str], endpoint: str) -> None:
     """Create each declared table (names: env variable -> table name) unless it exists."""
     import boto3
 
+    local = env(endpoint)
     client = boto3.client("dynamodb", endpoint_url=endpoint, region_name=REGION,
-                          aws_access_key_id="workshop", aws_secret_access_key="workshop")
+                          aws_access_key_id=local["AWS_ACCESS_KEY_ID"],
+                          aws_secret_access_key=local["AWS_SECRET_ACCESS_KEY"])
     existing = set(client.list_tables()["TableNames"])
     for variable, props in declared_tables().items():
         if names[variable] not in existing:

@@ -1,0 +1,65 @@
+"""The local stack as people start it: `make demo` (the tour) and `make serve` (until Ctrl-C)."""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+
+import requests
+
+from workshop import ROOT
+from workshop.local_aws import declared_tables, ensure_local_aws, free_port, wait_for_http
+
+
+def port_is_free(port: int) -> bool:
+    with socket.socket() as s:
+        return s.connect_ex(("127.0.0.1", port)) != 0
+
+
+def test_demo_tours_the_api_and_cleans_up():
+    port, moto_port = free_port(), free_port()
+    result = subprocess.run(
+        [sys.executable, "-m", "workshop.demo", "--port", str(port), "--moto-port",
+         str(moto_port)], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    out = result.stdout
+    for expected in ("POST /cars", "201 Created", "Location: /cars/", "200 OK", "PUT /cars/",
+                     "422 Unprocessable", "unknown field 'cylinder'", "204 No Content",
+                     "404 Not Found", "The tour went as expected."):
+        assert expected in out
+    assert "✗" not in out
+    assert port_is_free(port) and port_is_free(moto_port)
+
+
+def test_serve_runs_until_interrupted():
+    port, moto_port = free_port(), free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "workshop.stack", "serve"], cwd=ROOT,
+        env={**os.environ, "PORT": str(port), "MOTO_PORT": str(moto_port)},
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        wait_for_http(f"http://127.0.0.1:{port}/health", timeout=60, process=process)
+        assert requests.get(f"http://127.0.0.1:{port}/health", timeout=30).json()["status"] == "ok"
+        assert requests.get(f"http://127.0.0.1:{moto_port}/moto-api/", timeout=5).ok
+    finally:
+        process.send_signal(signal.SIGINT)  # what Ctrl-C sends
+        output, _ = process.communicate(timeout=30)
+    assert process.returncode == 0, output
+    assert "stopping the local stack" in output
+    assert port_is_free(port) and port_is_free(moto_port)
+
+
+def test_tables_come_from_serverless_yml():
+    tables = declared_tables()
+    assert list(tables) == ["CARS_TABLE"]
+    assert tables["CARS_TABLE"]["KeySchema"] == [{"AttributeName": "carid", "KeyType": "HASH"}]
+
+
+def test_ensure_local_aws_reuses_a_running_server(aws_env, monkeypatch):
+    monkeypatch.setenv("CARS_TABLE", "ensure-test")
+    assert ensure_local_aws() == aws_env
+    assert ensure_local_aws() == aws_env  # idempotent: the table already exists
+    import boto3
+
+    assert "ensure-test" in boto3.client("dynamodb").list_tables()["TableNames"]
