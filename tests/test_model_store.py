@@ -28,40 +28,57 @@ def no_unpickling(monkeypatch):
     monkeypatch.setattr(joblib, "load", refuse)
 
 
-def edit_manifest(directory, changes):
-    path = directory / MANIFEST
-    path.write_text(json.dumps({**json.loads(path.read_text()), **changes}))
+def read_manifest(directory):
+    return json.loads((directory / MANIFEST).read_text())
+
+
+def write_manifest(directory, manifest):
+    (directory / MANIFEST).write_text(json.dumps(manifest))
+
+
+def damage(path):
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    path.write_bytes(bytes(data))
+
+
+ROW = [4, 97.0, 88.0, 2130.0, 14.5, 1971, "Japan"]
 
 
 def test_loads_and_predicts(artifact):
     model = load_model(str(artifact))
-    manifest = json.loads((artifact / MANIFEST).read_text())
-    assert model.model_id == manifest["sha256"][:12]
-    [mpg] = model.predict([[4, 97.0, 88.0, 2130.0, 14.5, 1971, "Japan"]])
+    assert model.format == "portable"
+    assert model.model_id == read_manifest(artifact)["files"]["portable"]["sha256"][:12]
+    [mpg] = model.predict([ROW])
     assert 20 < mpg < 35
 
 
-def test_tampered_model_is_refused_before_unpickling(artifact, no_unpickling):
-    data = bytearray((artifact / "model.joblib").read_bytes())
-    data[len(data) // 2] ^= 0xFF
-    (artifact / "model.joblib").write_bytes(bytes(data))
-    with pytest.raises(ModelUnavailable, match="failed verification.*refusing to load"):
-        load_model(str(artifact))
+def test_both_formats_predict_the_same(artifact):
+    portable, sklearn = load_model(str(artifact)), load_model(str(artifact), fmt="sklearn")
+    assert portable.predict([ROW]) == sklearn.predict([ROW])
+    assert portable.model_id == sklearn.model_id
 
 
-def test_swapped_model_is_refused(artifact, tmp_path, no_unpickling):
+@pytest.mark.parametrize("fmt,name", [("portable", "model.json"), ("sklearn", "model.joblib")])
+def test_tampered_model_is_refused_before_loading(artifact, no_unpickling, fmt, name):
+    damage(artifact / name)
+    with pytest.raises(ModelUnavailable, match=f"{name} failed verification.*refusing to load"):
+        load_model(str(artifact), fmt=fmt)
+
+
+def test_swapped_pickle_is_never_unpickled(artifact, no_unpickling):
     (artifact / "model.joblib").write_bytes(b"cos\nsystem\n(S'echo pwned'\ntR.")
     with pytest.raises(ModelUnavailable, match="does not match manifest"):
-        load_model(str(artifact))
+        load_model(str(artifact), fmt="sklearn")
 
 
-def test_pinned_digest_must_match_too(artifact, no_unpickling):
+def test_pinned_digest_must_match_too(artifact):
     with pytest.raises(ModelUnavailable, match="does not match MODEL_SHA256"):
         load_model(str(artifact), expected_sha256="0" * 64)
 
 
 def test_pinned_digest_that_matches_loads(artifact):
-    digest = json.loads((artifact / MANIFEST).read_text())["sha256"]
+    digest = read_manifest(artifact)["files"]["portable"]["sha256"]
     assert load_model(str(artifact), expected_sha256=digest.upper()).model_id == digest[:12]
 
 
@@ -70,23 +87,52 @@ def test_missing_artifact_says_how_to_make_one(tmp_path):
         load_model(str(tmp_path / "nothing-here"))
 
 
-@pytest.mark.parametrize("manifest", ["not json", "[]", '{"sha256": "x"}'])
+@pytest.mark.parametrize("manifest", ["not json", "[]", '{"files": {}}', '{"features": []}'])
 def test_broken_manifest(artifact, manifest, no_unpickling):
     (artifact / MANIFEST).write_text(manifest)
     with pytest.raises(ModelUnavailable, match="not a valid model manifest"):
         load_model(str(artifact))
 
 
-@pytest.mark.parametrize("changes,message", [
-    ({"artifact": "../../etc/passwd"}, "invalid artifact file"),
-    ({"artifact": ".hidden"}, "invalid artifact file"),
-    ({"format": "onnx"}, "not supported"),
-    ({"features": ["weight", "year"]}, "expects features"),
-    ({"versions": {"scikit-learn": "0.24.2"}}, "trained with scikit-learn 0.24.2"),
-])
-def test_manifest_mismatches_are_refused(artifact, changes, message, no_unpickling):
-    edit_manifest(artifact, changes)
-    with pytest.raises(ModelUnavailable, match=message):
+@pytest.mark.parametrize("name", ["../../etc/passwd", ".hidden", "a\\b", 7])
+def test_model_file_names_are_plain(artifact, name, no_unpickling):
+    manifest = read_manifest(artifact)
+    manifest["files"]["sklearn"]["name"] = name
+    write_manifest(artifact, manifest)
+    with pytest.raises(ModelUnavailable, match="invalid model file"):
+        load_model(str(artifact), fmt="sklearn")
+
+
+def test_features_must_match_the_api(artifact):
+    write_manifest(artifact, {**read_manifest(artifact), "features": ["weight", "year"]})
+    with pytest.raises(ModelUnavailable, match="expects features"):
+        load_model(str(artifact))
+
+
+def test_sklearn_version_must_match(artifact, no_unpickling):
+    write_manifest(artifact, {**read_manifest(artifact), "versions": {"scikit-learn": "0.24.2"}})
+    with pytest.raises(ModelUnavailable, match="trained with scikit-learn 0.24.2"):
+        load_model(str(artifact), fmt="sklearn")
+
+
+def test_unknown_or_unlisted_format(artifact):
+    with pytest.raises(ModelUnavailable, match="MODEL_FORMAT must be one of"):
+        load_model(str(artifact), fmt="onnx")
+    manifest = read_manifest(artifact)
+    del manifest["files"]["sklearn"]
+    write_manifest(artifact, manifest)
+    with pytest.raises(ModelUnavailable, match="lists no 'sklearn' model"):
+        load_model(str(artifact), fmt="sklearn")
+
+
+def test_valid_digest_but_not_a_model(artifact):
+    from workshop_app.model_store import sha256_hex
+
+    (artifact / "model.json").write_text('{"format": "something-else"}')
+    manifest = read_manifest(artifact)
+    manifest["files"]["portable"]["sha256"] = sha256_hex((artifact / "model.json").read_bytes())
+    write_manifest(artifact, manifest)
+    with pytest.raises(ModelUnavailable, match="not a portable model"):
         load_model(str(artifact))
 
 
@@ -112,8 +158,8 @@ def test_holder_loads_once(artifact, monkeypatch):
 
 
 def test_api_with_a_tampered_model_answers_503_and_recovers(app, client, artifact, car):
-    good = (artifact / "model.joblib").read_bytes()
-    (artifact / "model.joblib").write_bytes(good[:-10])
+    good = (artifact / "model.json").read_bytes()
+    (artifact / "model.json").write_bytes(good[:-10])
     app.extensions["car_model"] = ModelHolder(str(artifact))
     for request in (lambda: client.post("/predict", json=car),
                     lambda: client.post("/cars", json=car)):
@@ -124,5 +170,5 @@ def test_api_with_a_tampered_model_answers_503_and_recovers(app, client, artifac
     assert client.get("/health").status_code == 503
     assert client.get("/cars").status_code == 200  # what needs no model keeps working
     assert client.post("/predict", json={"bad": 1}).status_code == 422  # bad input stays 4xx
-    (artifact / "model.joblib").write_bytes(good)  # fixed in place: no restart needed
+    (artifact / "model.json").write_bytes(good)  # fixed in place: no restart needed
     assert client.post("/predict", json=car).status_code == 200

@@ -32,7 +32,7 @@ def test_the_api_answers_what_the_model_predicts_on_the_whole_dataset(client, mo
     X, _ = training_data(load_cars())
     cars = [dict(zip(FEATURE_NAMES, row, strict=True)) for row in X.tolist()]
     api = client.post("/predict", json=cars).get_json()["predictions"]
-    direct = load_model(str(model_dir)).estimator.predict(X)
+    direct = load_model(str(model_dir), fmt="sklearn").predictor.predict(X)
     np.testing.assert_allclose(api, direct, atol=0.005)  # the API rounds to 0.01 mpg
 
 

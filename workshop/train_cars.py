@@ -29,10 +29,11 @@ from sklearn.preprocessing import OneHotEncoder, PolynomialFeatures, StandardSca
 from tqdm.auto import tqdm
 
 from workshop_app.car_schema import FEATURE_NAMES, FEATURES
-from workshop_app.model_store import FORMAT, MANIFEST, sha256_hex
+from workshop_app.model_store import MANIFEST, sha256_hex
 
 from . import CARS_MODEL_DIR
 from .cars_data import CSV, TARGET, load_cars
+from .export_model import dumps, export
 
 SEED = 42
 NUMERIC = [i for i, f in enumerate(FEATURES) if f.kind is not str]
@@ -90,17 +91,22 @@ def compare(X: np.ndarray, y: np.ndarray, folds: int = 5) -> pd.DataFrame:
 
 
 def save_model(estimator, out_dir: Path, model_name: str, metrics: dict) -> dict:
-    """Write model.joblib and manifest.json (with the model's sha256) to out_dir; return the manifest."""
+    """Write the model in both formats and a manifest listing their sha256; return the manifest.
+
+    model.joblib is the scikit-learn pipeline (for notebooks and MODEL_FORMAT=sklearn);
+    model.json is the same model exported for pure-Python inference (what Lambda runs).
+    """
     out_dir.mkdir(parents=True, exist_ok=True)
-    artifact = out_dir / "model.joblib"
-    joblib.dump(estimator, artifact)
+    joblib.dump(estimator, out_dir / "model.joblib")
+    (out_dir / "model.json").write_bytes(dumps(export(estimator, FEATURE_NAMES)))
+    files = {fmt: {"name": name, "sha256": sha256_hex((out_dir / name).read_bytes())}
+             for fmt, name in (("portable", "model.json"), ("sklearn", "model.joblib"))}
     manifest = {
-        "format": FORMAT,
-        "artifact": artifact.name,
-        "sha256": sha256_hex(artifact.read_bytes()),
         "model": model_name,
+        "model_id": files["portable"]["sha256"][:12],
         "features": list(FEATURE_NAMES),
         "target": TARGET,
+        "files": files,
         "metrics": metrics,
         "versions": {"python": platform.python_version(), "scikit-learn": sklearn.__version__,
                      "numpy": np.__version__},
@@ -139,7 +145,7 @@ def main(argv: list[str] | None = None) -> int:
     m = manifest["metrics"]
     print(f"trained {manifest['model']}: held-out MAE {m['test_mae']:.2f} mpg, "
           f"R² {m['test_r2']:.3f} (n_test={m['n_test']}); saved to {args.out} "
-          f"[sha256 {manifest['sha256'][:12]}]")
+          f"[model_id {manifest['model_id']}]")
     return 0
 
 

@@ -20,7 +20,8 @@ def create_app(config: Mapping | None = None) -> Flask:
         app.config.from_mapping(config)
     app.json.sort_keys = False  # keep fields in the order the schema lists them
     app.extensions["car_store"] = CarStore(app.config["CARS_TABLE"])
-    app.extensions["car_model"] = ModelHolder(app.config["MODEL_URI"], app.config["MODEL_SHA256"])
+    app.extensions["car_model"] = ModelHolder(app.config["MODEL_URI"], app.config["MODEL_SHA256"],
+                                                app.config["MODEL_FORMAT"])
     errors.register(app)
     for module in (health, cars, predict, openapi):
         app.register_blueprint(module.bp)

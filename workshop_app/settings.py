@@ -10,7 +10,8 @@ from collections.abc import Mapping
 DEFAULTS = {
     "CARS_TABLE": "workshop-cars",
     "MODEL_URI": "models/cars",  # a directory, or s3://bucket/prefix
-    "MODEL_SHA256": None,  # pin the artifact's digest independently of its manifest
+    "MODEL_FORMAT": "portable",  # or "sklearn" (needs scikit-learn): see model_store.py
+    "MODEL_SHA256": None,  # pin the model file's digest independently of its manifest
     # Flask rejects larger bodies with 413. A batch of 1000 cars is ~150 KB of JSON.
     "MAX_CONTENT_LENGTH": 512 * 1024,
     "PAGE_SIZE": 20,
