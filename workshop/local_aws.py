@@ -85,24 +85,37 @@ class MotoServer:
 
 
 class _CfnLoader(yaml.SafeLoader):
-    """Reads serverless.yml, keeping CloudFormation tags (!Ref, !GetAtt, ...) as plain values."""
+    """Reads serverless.yml, turning CloudFormation tags into their JSON form (!Ref X -> {"Ref": X})."""
 
 
-_CfnLoader.add_multi_constructor("!", lambda loader, suffix, node: None)
+def _cfn_tag(loader, suffix, node):
+    if isinstance(node, yaml.ScalarNode):
+        value = loader.construct_scalar(node)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        value = loader.construct_mapping(node, deep=True)
+    return {"Ref" if suffix == "Ref" else f"Fn::{suffix}": value}
+
+
+_CfnLoader.add_multi_constructor("!", _cfn_tag)
+
+
+def read_serverless_yml(path: Path = SERVERLESS_YML) -> dict:
+    return yaml.load(path.read_text(), Loader=_CfnLoader)  # noqa: S506 (a SafeLoader subclass)
 
 
 def declared_tables(path: Path = SERVERLESS_YML) -> dict[str, dict]:
-    """The DynamoDB tables under serverless.yml's resources, keyed by the environment variable
-    that names them, each as create_table() keyword arguments without the name."""
-    doc = yaml.load(path.read_text(), Loader=_CfnLoader)  # noqa: S506 (a SafeLoader subclass)
+    """The DynamoDB tables under serverless.yml's resources, keyed by the provider environment
+    variable that names them (`CARS_TABLE: !Ref CarsTable`), each as create_table() arguments
+    without the name (CloudFormation generates names; locally the settings choose them)."""
+    doc = read_serverless_yml(path)
+    resources = doc["resources"]["Resources"]
     tables = {}
-    for resource in doc["resources"]["Resources"].values():
-        if resource["Type"] != "AWS::DynamoDB::Table":
-            continue
-        props = dict(resource["Properties"])
-        name = props.pop("TableName")  # ${self:provider.environment.CARS_TABLE}
-        variable = name.removeprefix("${self:provider.environment.").removesuffix("}")
-        tables[variable] = props
+    for variable, value in doc["provider"]["environment"].items():
+        target = resources.get(value.get("Ref")) if isinstance(value, dict) else None
+        if target and target["Type"] == "AWS::DynamoDB::Table":
+            tables[variable] = target["Properties"]
     return tables
 
 
