@@ -77,6 +77,7 @@ def test_delete(client, car):
     carid = create(client, car).get_json()["carid"]
     response = client.delete(f"/cars/{carid}")
     assert response.status_code == 204 and response.data == b""
+    assert "Content-Type" not in response.headers
     assert client.get(f"/cars/{carid}").status_code == 404
     assert client.delete(f"/cars/{carid}").status_code == 404
 

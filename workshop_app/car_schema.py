@@ -22,7 +22,8 @@ class Field:
 
 
 # Limits are wider than the training data (1970-82 US/European/Japanese cars) so that people can
-# ask about other cars, but narrow enough to catch unit mistakes (kg for lbs, litres for cu in).
+# ask about other cars, yet they reject values no car has (a 10-lb car, a 3000 hp engine). They
+# cannot catch every unit mistake: 966 (kg) passes as pounds. The docs say which unit is meant.
 FEATURES: tuple[Field, ...] = (
     Field("cylinders", int, "Number of cylinders.", 2, 16, example=4),
     Field("displacement", float, "Engine displacement in cubic inches.", 1, 1000, example=97.0),

@@ -89,4 +89,6 @@ def replace_car(carid: str):
 def delete_car(carid: str):
     if not store().delete(_checked(carid)):
         raise _not_found(carid)
-    return "", 204
+    response = current_app.response_class(status=204)
+    del response.headers["Content-Type"]  # no body, so no type
+    return response
