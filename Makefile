@@ -9,10 +9,21 @@ UV_VERSION := 0.13.8
 PORT      ?= 5000
 MOTO_PORT ?= 4566
 MODEL := models/cars/manifest.json
-export PORT MOTO_PORT
+STAGE  ?= dev
+REGION ?= eu-central-1
+NODE_MODULES := node_modules/.installed
+# osls (the open Serverless Framework) from node_modules; .venv/bin first on PATH, so the plugins
+# find the project's python3.12 and pip.
+SLS := PATH="$(CURDIR)/$(VENV)/bin:$$PATH" node_modules/.bin/sls
+# Local AWS: the moto server of `make local-aws`/`make serve`. Dummy credentials: moto takes any.
+LOCAL_AWS := AWS_ENDPOINT_URL=http://127.0.0.1:$(MOTO_PORT) AWS_ACCESS_KEY_ID=workshop \
+	AWS_SECRET_ACCESS_KEY=workshop AWS_REGION=$(REGION) AWS_DEFAULT_REGION=$(REGION)
+LOCAL_API_KEY := workshop-local-api-key-do-not-use-in-aws
+export PORT MOTO_PORT STAGE REGION
 
 .DEFAULT_GOAL := help
-.PHONY: help setup demo serve lab model data notebooks requirements lint test clean
+.PHONY: help setup demo serve lab model data notebooks requirements lint test clean \
+	node package offline local-aws deploy remove deploy-local remove-local
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -55,11 +66,51 @@ requirements: $(VENV)/.installed  ## re-pin requirements/*.txt from requirements
 	  ../$(UV) pip compile --quiet --python-version 3.12 --python-platform x86_64-manylinux_2_28 \
 	    --no-header --annotation-style line $$r.in -o $$r.txt || exit 1; done
 
+# Node.js runs the Serverless Framework. Debian/Ubuntu as root: installed here; elsewhere: say how.
+node:
+	@command -v npm >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && apt-get install -y -qq nodejs npm; \
+	  else echo "Node.js 20+ with npm is needed: https://nodejs.org (or your package manager)"; exit 1; fi; }
+
+$(NODE_MODULES): package.json package-lock.json | node
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+package: $(VENV)/.installed $(NODE_MODULES) $(MODEL)  ## build the Lambda artifact (.serverless/), print its size
+	$(SLS) package --stage $(STAGE) --region $(REGION)
+	$(PY) -m workshop.deploy report
+
+offline: $(VENV)/.installed $(NODE_MODULES) $(MODEL)  ## serverless-offline (API Gateway + Lambda) on :$PORT, local AWS behind it
+	$(PY) -m workshop.offline --port $(PORT) --moto-port $(MOTO_PORT)
+
+local-aws: $(VENV)/.installed  ## local AWS (moto) on :$MOTO_PORT until Ctrl-C, for deploy-local
+	$(PY) -m workshop.local_aws --port $(MOTO_PORT)
+
+deploy: $(VENV)/.installed $(NODE_MODULES) $(MODEL)  ## deploy to AWS (STAGE, REGION, your AWS credentials)
+	$(SLS) deploy --stage $(STAGE) --region $(REGION)
+	$(PY) -m workshop.deploy after-deploy
+	$(SLS) info --stage $(STAGE) --region $(REGION) --verbose
+
+remove: $(VENV)/.installed $(NODE_MODULES)  ## remove the deployed stack (STAGE, REGION), model bucket included
+	$(PY) -m workshop.deploy before-remove
+	$(SLS) remove --stage $(STAGE) --region $(REGION)
+	$(PY) -m workshop.deploy check-removed
+
+# The same steps as deploy/remove; only the environment points them at local AWS.
+deploy-local: $(VENV)/.installed  ## deploy the real stack into local AWS (run `make local-aws` first)
+	@$(LOCAL_AWS) $(PY) -m workshop.local_aws --ping
+	$(LOCAL_AWS) API_KEY=$(LOCAL_API_KEY) $(MAKE) --no-print-directory deploy STAGE=local
+
+remove-local: $(VENV)/.installed  ## remove it from local AWS, and check nothing is left
+	@$(LOCAL_AWS) $(PY) -m workshop.local_aws --ping
+	$(LOCAL_AWS) $(MAKE) --no-print-directory remove STAGE=local
+
 lint: $(VENV)/.installed  ## ruff
 	$(VENV)/bin/ruff check .
 
-test: $(VENV)/.installed lint  ## the whole test suite: API, storage, data, notebooks (nbval)
+test: $(VENV)/.installed $(NODE_MODULES) $(MODEL) lint  ## the whole test suite: API, storage, packaging, deployment, notebooks
 	$(PY) -m pytest tests notebooks/*.ipynb solutions/*.ipynb --nbval-lax -p no:cacheprovider
 
 clean:  ## remove the venv, the model and caches
-	rm -rf $(VENV) models .pytest_cache .ruff_cache
+	rm -rf $(VENV) models .pytest_cache .ruff_cache node_modules .serverless .cache

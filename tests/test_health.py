@@ -26,3 +26,10 @@ def test_index_links(client):
     for name, url in links.items():
         if name != "predict":  # POST only
             assert client.get(url).status_code == 200
+
+
+def test_empty_path_is_the_root_not_a_redirect(client):
+    """serverless-offline sends event.path = "" for "/" (its issue 1832)."""
+    response = client.get("/", environ_overrides={"PATH_INFO": ""})
+    assert response.status_code == 200
+    assert response.get_json()["links"]["cars"] == "/cars"

@@ -24,6 +24,14 @@ SERVERLESS_YML = ROOT / "serverless.yml"
 REGION = "eu-central-1"
 
 
+def exit_on_sigterm() -> None:
+    """Turn SIGTERM (`kill`, `timeout`, CI) into SystemExit, so that `with` blocks stop the
+    servers they started instead of leaving them running."""
+    import signal
+
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -63,7 +71,7 @@ class MotoServer:
 
     def start(self) -> "MotoServer":
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
+            [sys.executable, "-m", "workshop.moto_server", "-H", "127.0.0.1", "-p", str(self.port)],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         wait_for_http(f"{self.endpoint}/moto-api/", process=self.process)
         return self
@@ -107,16 +115,24 @@ def read_serverless_yml(path: Path = SERVERLESS_YML) -> dict:
 
 def declared_tables(path: Path = SERVERLESS_YML) -> dict[str, dict]:
     """The DynamoDB tables under serverless.yml's resources, keyed by the provider environment
-    variable that names them (`CARS_TABLE: !Ref CarsTable`), each as create_table() arguments
-    without the name (CloudFormation generates names; locally the settings choose them)."""
+    variable that names them (`TableName: ${self:provider.environment.CARS_TABLE}`), each as
+    create_table() keyword arguments without the name (locally, the settings choose it)."""
     doc = read_serverless_yml(path)
-    resources = doc["resources"]["Resources"]
     tables = {}
-    for variable, value in doc["provider"]["environment"].items():
-        target = resources.get(value.get("Ref")) if isinstance(value, dict) else None
-        if target and target["Type"] == "AWS::DynamoDB::Table":
-            tables[variable] = target["Properties"]
+    for resource in doc["resources"]["Resources"].values():
+        if resource["Type"] == "AWS::DynamoDB::Table":
+            props = dict(resource["Properties"])
+            variable = props.pop("TableName").removeprefix("${self:provider.environment.")
+            tables[variable.removesuffix("}")] = props
     return tables
+
+
+def stage_table_names(stage: str, path: Path = SERVERLESS_YML) -> dict[str, str]:
+    """The table names serverless.yml gives a stage (the two variables it uses, resolved)."""
+    doc = read_serverless_yml(path)
+    environment = doc["provider"]["environment"]
+    return {variable: environment[variable].replace("${self:service}", doc["service"])
+            .replace("${sls:stage}", stage) for variable in declared_tables(path)}
 
 
 def create_tables(names: dict[str, str], endpoint: str) -> None:
@@ -160,7 +176,19 @@ def ensure_local_aws(port: int | None = None) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Run local AWS (moto) until Ctrl-C.")
     parser.add_argument("--port", type=int, default=int(os.environ.get("MOTO_PORT", 4566)))
+    parser.add_argument("--ping", action="store_true",
+                        help="only check that AWS_ENDPOINT_URL answers; exit 1 if not")
     args = parser.parse_args(argv)
+    if args.ping:
+        endpoint = os.environ.get("AWS_ENDPOINT_URL", "")
+        try:
+            wait_for_http(f"{endpoint}/moto-api/", timeout=2)
+        except (TimeoutError, ValueError):
+            print(f"no local AWS at {endpoint or '(AWS_ENDPOINT_URL unset)'}: start it first with "
+                  "`make local-aws` (or `make serve`) in another terminal", file=sys.stderr)
+            return 1
+        return 0
+    exit_on_sigterm()
     with MotoServer(args.port) as server:
         create_tables(table_names(), server.endpoint)
         print(f"local AWS on {server.endpoint} (Ctrl-C to stop)", flush=True)

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from . import CARS_MODEL_DIR, ROOT
-from .local_aws import MotoServer, create_tables, env, table_names, wait_for_http
+from .local_aws import MotoServer, create_tables, env, exit_on_sigterm, table_names, wait_for_http
 
 
 class LocalStack:
@@ -74,6 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("command", choices=["serve", "lab"])
     port_arguments(parser)
     args = parser.parse_args(argv)
+    exit_on_sigterm()
     with LocalStack(args.port, args.moto_port) as stack:
         print(f"API        {stack.url}   (try {stack.url}/health)\n"
               f"local AWS  {stack.moto.endpoint}   (AWS_ENDPOINT_URL)", flush=True)
