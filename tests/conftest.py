@@ -4,13 +4,18 @@ a fresh DynamoDB table per test, and the app and its test client (flaskr style).
 Every response the `client` fixture receives is checked against the app's OpenAPI document.
 """
 
+import json
 import os
+import subprocess
+import sys
 import uuid
+from pathlib import Path
 
 import pytest
 from flask.testing import FlaskClient
 from openapi_check import check_response
 
+from workshop import ROOT
 from workshop.local_aws import MotoServer, create_tables, env
 from workshop.train_cars import train
 from workshop_app import create_app
@@ -70,6 +75,35 @@ def app(model_dir, table_name):
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+class Packaged:
+    """What `sls package` wrote: the zip and the CloudFormation template."""
+
+    def __init__(self, directory: Path):
+        self.dir = directory
+        self.zip = directory / "serverless-ml-workshop.zip"
+        self.template = json.loads(
+            (directory / "cloudformation-template-update-stack.json").read_text())
+
+    @property
+    def function_environment(self) -> dict[str, str]:
+        function = self.template["Resources"]["ApiLambdaFunction"]["Properties"]
+        return function["Environment"]["Variables"]
+
+
+@pytest.fixture(scope="session")
+def packaged(tmp_path_factory):
+    """`sls package` (osls, as `make package` runs it) into a temporary directory, once."""
+    out = tmp_path_factory.mktemp("package")
+    venv_bin = Path(sys.executable).parent
+    result = subprocess.run(
+        [str(ROOT / "node_modules" / ".bin" / "sls"), "package", "--stage", "dev",
+         "--package", str(out)],
+        cwd=ROOT, capture_output=True, text=True, timeout=600,
+        env={**os.environ, "PATH": f"{venv_bin}{os.pathsep}{os.environ['PATH']}"})
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return Packaged(out)
 
 
 @pytest.fixture

@@ -33,3 +33,9 @@ def test_empty_path_is_the_root_not_a_redirect(client):
     response = client.get("/", environ_overrides={"PATH_INFO": ""})
     assert response.status_code == 200
     assert response.get_json()["links"]["cars"] == "/cars"
+
+
+def test_http_api_default_stage_is_not_a_path_prefix(client):
+    """serverless-wsgi mounts HTTP API (v2) apps at "/$default"; that stage has no prefix."""
+    response = client.get("/", environ_overrides={"SCRIPT_NAME": "/$default"})
+    assert response.get_json()["links"]["cars"] == "/cars"

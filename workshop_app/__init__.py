@@ -13,8 +13,28 @@ from .model_store import ModelHolder
 from .storage import CarStore
 
 
+def _api_gateway_paths(wsgi_app):
+    """Mend two path quirks of the Lambda adapters, so URLs the app builds are right:
+
+    - serverless-offline sends the root route as path "" (serverless-offline issue 1832);
+      Werkzeug would answer with a 308 redirect to "/" (on https, as serverless-wsgi sets it).
+    - serverless-wsgi 3.1.0 mounts an HTTP API (v2) app at "/$default", but the `$default`
+      stage has no path prefix: `Location: /$default/cars/..` would be a dead link.
+    """
+
+    def app(environ, start_response):
+        if not environ.get("PATH_INFO"):
+            environ["PATH_INFO"] = "/"
+        if environ.get("SCRIPT_NAME") == "/$default":
+            environ["SCRIPT_NAME"] = ""
+        return wsgi_app(environ, start_response)
+
+    return app
+
+
 def create_app(config: Mapping | None = None) -> Flask:
     app = Flask(__name__)
+    app.wsgi_app = _api_gateway_paths(app.wsgi_app)
     app.config.from_mapping(settings.from_env())
     if config:
         app.config.from_mapping(config)

@@ -1,0 +1,119 @@
+"""The CloudFormation template `sls package` generates from serverless.yml: valid, least
+privilege, keyed writes, throttled; and the tool versions pinned."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from workshop import ROOT
+
+WRITE_METHODS = {"POST", "PUT", "DELETE", "PATCH"}
+
+
+def resources(template, kind):
+    return {name: r for name, r in template["Resources"].items() if r["Type"] == kind}
+
+
+def test_cfn_lint_passes(packaged):
+    cfn_lint = Path(sys.executable).parent / "cfn-lint"
+    result = subprocess.run([str(cfn_lint), str(packaged.dir / "cloudformation-template-update-stack.json")],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def iam_statements(template):
+    for role in resources(template, "AWS::IAM::Role").values():
+        for policy in role["Properties"].get("Policies", []):
+            yield from policy["PolicyDocument"]["Statement"]
+
+
+def test_no_wildcard_actions(packaged):
+    statements = list(iam_statements(packaged.template))
+    assert statements
+    for statement in statements:
+        actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        for action in actions:
+            assert "*" not in action, f"wildcard IAM action {action!r}"
+
+
+def test_app_permissions_name_their_resources(packaged):
+    app = [s for s in iam_statements(packaged.template)
+           if any(a.startswith(("dynamodb:", "s3:")) for a in s["Action"])]
+    assert {a for s in app for a in s["Action"]} == {
+        "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:Scan",
+        "s3:GetObject"}
+    for statement in app:
+        assert "*" != statement["Resource"] and statement["Resource"] != ["*"]
+
+
+def methods(template):
+    return resources(template, "AWS::ApiGateway::Method").values()
+
+
+def test_every_write_route_needs_an_api_key(packaged):
+    writes = [m["Properties"] for m in methods(packaged.template)
+              if m["Properties"]["HttpMethod"] in WRITE_METHODS]
+    assert len(writes) == 4  # POST /cars, PUT and DELETE /cars/{carid}, POST /predict
+    assert all(m["ApiKeyRequired"] for m in writes)
+
+
+def test_read_routes_stay_open(packaged):
+    reads = [m["Properties"] for m in methods(packaged.template)
+             if m["Properties"]["HttpMethod"] == "GET"]
+    assert reads and not any(m.get("ApiKeyRequired") for m in reads)
+    assert not any(m["Properties"]["HttpMethod"] == "ANY" for m in methods(packaged.template))
+
+
+def test_usage_plan_throttles_and_limits(packaged):
+    [plan] = resources(packaged.template, "AWS::ApiGateway::UsagePlan").values()
+    props = plan["Properties"]
+    assert props["Throttle"]["RateLimit"] > 0 and props["Throttle"]["BurstLimit"] > 0
+    assert props["Quota"]["Limit"] > 0 and props["Quota"]["Period"] == "DAY"
+    assert resources(packaged.template, "AWS::ApiGateway::UsagePlanKey")
+
+
+def test_function_settings(packaged):
+    function = packaged.template["Resources"]["ApiLambdaFunction"]["Properties"]
+    assert function["Runtime"] == "python3.12" and function["Architectures"] == ["x86_64"]
+    assert function["Handler"] == "wsgi_handler.handler"
+    assert 10 <= function["Timeout"] < 29  # under API Gateway's integration limit
+    env = function["Environment"]["Variables"]
+    manifest = json.loads((ROOT / "models/cars/manifest.json").read_text())
+    assert env["MODEL_SHA256"] == manifest["files"]["portable"]["sha256"]
+    assert env["MODEL_URI"] == "models/cars"
+
+
+def test_table_and_bucket_are_declared_and_removable(packaged):
+    for kind in ("AWS::DynamoDB::Table", "AWS::S3::Bucket"):
+        declared = resources(packaged.template, kind)
+        assert declared
+        assert all(r.get("DeletionPolicy", "Delete") == "Delete" for r in declared.values())
+    [bucket] = [r for n, r in resources(packaged.template, "AWS::S3::Bucket").items()
+                if n == "ModelBucket"]
+    assert all(bucket["Properties"]["PublicAccessBlockConfiguration"].values())
+
+
+@pytest.fixture(scope="module")
+def package_json():
+    return json.loads((ROOT / "package.json").read_text())
+
+
+def test_node_tools_are_pinned_exactly_with_a_lockfile(package_json):
+    pins = package_json["devDependencies"]
+    assert set(pins) == {"osls", "serverless-wsgi", "serverless-python-requirements",
+                         "serverless-offline"}
+    assert all(v[0].isdigit() for v in pins.values()), pins
+    lock = json.loads((ROOT / "package-lock.json").read_text())["packages"]
+    for name, version in pins.items():
+        assert lock[f"node_modules/{name}"]["version"] == version
+    assert "node_modules/serverless" not in lock  # no proprietary v4 CLI beside osls
+
+
+def test_python_serverless_wsgi_matches_the_plugin(package_json):
+    """Notebook 04 calls the handler module from PyPI; Lambda runs the plugin's copy."""
+    from importlib.metadata import version
+
+    assert version("serverless-wsgi") == package_json["devDependencies"]["serverless-wsgi"]
