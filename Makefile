@@ -23,7 +23,7 @@ export PORT MOTO_PORT STAGE REGION
 
 .DEFAULT_GOAL := help
 .PHONY: help setup demo serve lab model data notebooks requirements lint test clean \
-	node package offline local-aws deploy remove deploy-local remove-local
+	node package offline local-aws deploy remove deploy-local remove-local bench
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -105,6 +105,9 @@ deploy-local: $(VENV)/.installed  ## deploy the real stack into local AWS (run `
 remove-local: $(VENV)/.installed  ## remove it from local AWS, and check nothing is left
 	@$(LOCAL_AWS) $(PY) -m workshop.local_aws --ping
 	$(LOCAL_AWS) $(MAKE) --no-print-directory remove STAGE=local
+
+bench: $(VENV)/.installed $(NODE_MODULES) $(MODEL)  ## cold start, size and latency of each artifact variant -> bench/results.{json,png}
+	$(PY) bench/lambda_variants.py
 
 lint: $(VENV)/.installed  ## ruff
 	$(VENV)/bin/ruff check .

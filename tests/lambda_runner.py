@@ -1,27 +1,36 @@
-"""Run the packaged Lambda handler the way a cold Lambda container would, and report.
+"""Run a packaged Lambda handler the way a cold Lambda container would, and report.
 
-Started by tests/test_artifact.py with the base Python 3.12 interpreter in isolated mode
-(`python -I -S`: no site-packages, no PYTHONPATH, no user site), from the unpacked artifact:
+Standard library only: it is started with a bare Python 3.12 in isolated mode (`python -I -S`:
+no site-packages, no PYTHONPATH, no user site), with the unpacked artifact as the only addition
+to sys.path and as the working directory (Lambda's /var/task):
 
-    python -I -S lambda_runner.py ARTIFACT_DIR EVENT.json [EVENT.json ...]
+    python -I -S lambda_runner.py ARTIFACT_DIR EVENT.json [EVENT.json ...] [--warm N]
 
 Prints one JSON line per event: its name, the handler's response and the seconds it took (the
-first one includes importing the handler, i.e. the cold start), then a line with the modules
-that ended up imported.
+first includes importing the handler: the cold start). With --warm N, the last event is then
+answered N more times and a line gives every warm latency in ms. A last line gives the modules
+imported and the peak RSS.
 """
 
 import json
 import os
+import resource
 import sys
 import time
 
 started = time.perf_counter()
-artifact = sys.argv[1]
+args = sys.argv[1:]
+warm = 0
+if "--warm" in args:
+    at = args.index("--warm")
+    warm = int(args[at + 1])
+    del args[at:at + 2]
+artifact, *event_paths = args
 assert not any("site-packages" in p for p in sys.path), sys.path
 sys.path.insert(0, artifact)
-os.chdir(artifact)  # Lambda's working directory is the unpacked package, /var/task
+os.chdir(artifact)
 
-import wsgi_handler  # noqa: E402  (the handler serverless-wsgi packs; imports the app)
+import wsgi_handler  # noqa: E402  (the handler serverless-wsgi packs; it imports the app)
 
 
 class Context:
@@ -32,11 +41,20 @@ class Context:
         return 10_000
 
 
-for path in sys.argv[2:]:
+event = None
+for path in event_paths:
     with open(path) as f:
         event = json.load(f)
     response = wsgi_handler.handler(event, Context())
     print(json.dumps({"event": os.path.basename(path), "response": response,
                       "seconds": time.perf_counter() - started}), flush=True)
     started = time.perf_counter()
-print(json.dumps({"modules": sorted(m.split(".")[0] for m in sys.modules)}))
+if warm:
+    latencies = []
+    for _ in range(warm):
+        t = time.perf_counter()
+        wsgi_handler.handler(event, Context())
+        latencies.append((time.perf_counter() - t) * 1000)
+    print(json.dumps({"warm_ms": latencies}))
+print(json.dumps({"modules": sorted({m.split(".")[0] for m in sys.modules}),
+                  "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))

@@ -10,6 +10,7 @@ from pathlib import Path
 import boto3
 import pytest
 
+from workshop import ROOT
 from workshop.deploy import HEAVY, UNZIPPED_LIMIT, ZIPPED_LIMIT, package_sizes
 
 EVENTS = Path(__file__).parent / "events"
@@ -60,7 +61,7 @@ def runs(unpacked, packaged, aws_env):
                    "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8",
                    **{k: v for k, v in __import__("os").environ.items() if k.startswith("AWS_")}}
     events = sorted(EVENTS.glob("*.json"))
-    result = subprocess.run([sys._base_executable, "-I", "-S", str(RUNNER), str(unpacked),
+    result = subprocess.run([sys._base_executable, "-I", "-S", "-B", str(RUNNER), str(unpacked),
                              *map(str, events)], cwd=unpacked, env=environment,
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr[-3000:]
@@ -96,6 +97,22 @@ def test_location_includes_the_stage(runs):
     v1 = headers(runs[0]["rest_v1_create"]["response"])["location"]
     v2 = headers(runs[0]["http_v2_create"]["response"])["location"]
     assert v1.startswith("/dev/cars/") and v2.startswith("/cars/")
+
+
+def test_every_module_has_hash_checked_bytecode(packaged):
+    """Lambda cannot write bytecode to /var/task; without valid .pyc each cold start compiles."""
+    names = set(zipfile.ZipFile(packaged.zip).namelist())
+    sources = [n for n in names if n.endswith(".py") and "/" in n]
+    missing, stale_kind = [], []
+    archive = zipfile.ZipFile(packaged.zip)
+    for source in sources:
+        folder, _, file = source.rpartition("/")
+        pyc = f"{folder}/__pycache__/{file[:-3]}.cpython-312.pyc"
+        if pyc not in names:
+            missing.append(source)
+        elif int.from_bytes(archive.read(pyc)[4:8], "little") != 0b11:  # hash-based, checked
+            stale_kind.append(pyc)
+    assert sources and not missing and not stale_kind, (missing[:5], stale_kind[:5])
 
 
 def test_no_heavy_module_is_imported(runs):

@@ -1,0 +1,134 @@
+"""Build Lambda artifacts in a directory, the way serverless-python-requirements does, to measure
+and compare them (notebook 05, `make bench`).
+
+Dependencies are installed with the same pip arguments serverless.yml gives the plugin (read from
+it, so there is one source): Lambda's wheels, whatever machine builds.
+"""
+
+import compileall
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
+from fnmatch import fnmatch
+from pathlib import Path
+
+from . import CARS_MODEL_DIR, ROOT
+from .local_aws import read_serverless_yml
+
+# serverless-python-requirements' default slim patterns (lib/slim.js), plus serverless.yml's.
+SLIM_PATTERNS = ("**/*.py[c|o]", "**/__pycache__*", "**/*.dist-info*")
+HANDLER_FILES = ("wsgi_handler.py", "serverless_wsgi.py")
+
+
+def pip_platform_args() -> list[str]:
+    return list(read_serverless_yml()["custom"]["pythonRequirements"]["pipCmdExtraArgs"])
+
+
+def pip_install(requirements: list[str], target: Path, cache: Path | None = None) -> None:
+    """Install `requirements` (pip specifiers) into `target` as Lambda wheels."""
+    cache_args = ["--cache-dir", str(cache)] if cache else ["--no-cache-dir"]
+    result = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet",
+                             "--disable-pip-version-check", "--target", str(target),
+                             *pip_platform_args(), *cache_args, *requirements],
+                            capture_output=True, text=True, check=False)
+    if result.returncode:  # pip's own warnings are noise unless it failed
+        raise RuntimeError(f"pip install into {target} failed:\n{result.stderr[-3000:]}")
+
+
+def _matches(relative: str, pattern: str) -> bool:
+    # fnmatch has no "**"; the plugin's patterns all mean "anywhere in the tree"
+    pattern = pattern.removeprefix("**/").replace("[c|o]", "[co]")
+    return any(fnmatch(part, pattern) for part in relative.split("/")) or fnmatch(relative, pattern)
+
+
+def slim(target: Path, extra_patterns: tuple[str, ...] = ()) -> int:
+    """Delete what the plugin's `slim: true` deletes (bytecode, caches, dist-info, plus
+    `extra_patterns`); return the bytes removed. Never strips shared libraries (see
+    serverless.yml: stripping scipy's OpenBLAS breaks it)."""
+    removed = 0
+    for path in sorted(target.rglob("*"), key=lambda p: -len(p.parts)):
+        if not path.exists():
+            continue
+        relative = path.relative_to(target).as_posix()
+        if any(_matches(relative, p) for p in (*SLIM_PATTERNS, *extra_patterns)):
+            removed += tree_size(path)
+            shutil.rmtree(path) if path.is_dir() else path.unlink()
+    return removed
+
+
+def compile_bytecode(target: Path) -> None:
+    """Ship .pyc that stay valid after zipping and unzipping: checked-hash bytecode compares a
+    hash of the source, not its mtime (zip keeps times to 2 s, so mtime-based .pyc go stale, and
+    Lambda's read-only /var/task cannot rewrite them: every cold start recompiles)."""
+    compileall.compile_dir(str(target), quiet=1, workers=1,
+                           invalidation_mode=compileall.py_compile.PycInvalidationMode.CHECKED_HASH)
+
+
+def remove_bytecode(target: Path) -> None:
+    for cache in target.rglob("__pycache__"):
+        shutil.rmtree(cache)
+
+
+def add_app(target: Path, model_files: tuple[str, ...] = ("manifest.json", "model.json")) -> None:
+    """Copy the app, serverless-wsgi's handler and the model in, as `sls package` does."""
+    shutil.copytree(ROOT / "workshop_app", target / "workshop_app",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    plugin = ROOT / "node_modules" / "serverless-wsgi"
+    for name in HANDLER_FILES:
+        shutil.copy(plugin / name, target / name)
+    wsgi = read_serverless_yml()["custom"]["wsgi"]
+    (target / ".serverless-wsgi").write_text(f'{{"app": "{wsgi["app"]}"}}')
+    (target / "models" / "cars").mkdir(parents=True)
+    for name in model_files:
+        shutil.copy(CARS_MODEL_DIR / name, target / "models" / "cars" / name)
+
+
+def tree_size(path: Path) -> int:
+    if path.is_file():
+        return path.stat().st_size
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file() and not p.is_symlink())
+
+
+def sizes_by_top(target: Path) -> dict[str, int]:
+    """Unpacked bytes per top-level entry, largest first."""
+    sizes = {p.name: tree_size(p) for p in target.iterdir()}
+    return dict(sorted(sizes.items(), key=lambda kv: -kv[1]))
+
+
+def zip_dir(target: Path, zip_path: Path) -> int:
+    """Zip like the Serverless Framework (deflate), keeping file times; return the zip's bytes."""
+    with zipfile.ZipFile(zip_path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path in sorted(target.rglob("*")):
+            if path.is_file():
+                archive.write(path, path.relative_to(target).as_posix())
+    return zip_path.stat().st_size
+
+
+def unzip(zip_path: Path, target: Path) -> None:
+    """Unpack, setting each file's time from the zip as Lambda's unpacking does (2 s precision),
+    so that timestamp-based .pyc behave as they would on Lambda."""
+    with zipfile.ZipFile(zip_path) as archive:
+        for info in archive.infolist():
+            archive.extract(info, target)
+            stamp = __import__("time").mktime((*info.date_time, 0, 0, -1))
+            os.utime(target / info.filename, (stamp, stamp))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m workshop.lambda_builds bytecode DIR...`: replace any .pyc in each DIR by
+    hash-checked bytecode (the serverless plugin in .serverless_plugins/ runs this)."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=main.__doc__.splitlines()[0])
+    parser.add_argument("command", choices=["bytecode"])
+    parser.add_argument("dirs", nargs="+", type=Path)
+    for directory in parser.parse_args(argv).dirs:
+        remove_bytecode(directory)
+        compile_bytecode(directory)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
