@@ -166,6 +166,7 @@ def table(results: dict) -> str:
 
 def plot(results: dict, path: Path) -> None:
     import matplotlib
+    import matplotlib.ticker
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -187,6 +188,8 @@ def plot(results: dict, path: Path) -> None:
                   va="bottom", fontsize=8)
     cold.set(ylabel="seconds (log scale)", yscale="log",
              title="Cold start: import + first POST /predict (median)")
+    cold.yaxis.set_major_formatter(matplotlib.ticker.FormatStrFormatter("%g"))
+    cold.yaxis.set_minor_formatter(matplotlib.ticker.FormatStrFormatter("%g"))
     for axis in (size, cold):
         axis.set_xticks(list(x), names, rotation=20, ha="right", fontsize=8)
     fig.tight_layout()
