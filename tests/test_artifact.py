@@ -10,7 +10,6 @@ from pathlib import Path
 import boto3
 import pytest
 
-from workshop import ROOT
 from workshop.deploy import HEAVY, UNZIPPED_LIMIT, ZIPPED_LIMIT, package_sizes
 
 EVENTS = Path(__file__).parent / "events"

@@ -50,6 +50,23 @@ def test_serve_runs_until_interrupted():
     assert port_is_free(port) and port_is_free(moto_port)
 
 
+def test_lab_serves_jupyterlab_with_the_stack_running():
+    port, moto_port, lab_port = free_port(), free_port(), free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "workshop.stack", "lab", "--port", str(port), "--moto-port",
+         str(moto_port), "--lab-port", str(lab_port)], cwd=ROOT,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        wait_for_http(f"http://127.0.0.1:{lab_port}/api", timeout=90, process=process)
+        assert "version" in requests.get(f"http://127.0.0.1:{lab_port}/api", timeout=10).json()
+        assert requests.get(f"http://127.0.0.1:{port}/health", timeout=30).json()["status"] == "ok"
+    finally:
+        process.send_signal(signal.SIGINT)
+        output, _ = process.communicate(timeout=60)
+    assert "stopping the local stack" in output
+    assert port_is_free(port) and port_is_free(moto_port) and port_is_free(lab_port)
+
+
 def test_tables_come_from_serverless_yml():
     tables = declared_tables()
     assert list(tables) == ["CARS_TABLE"]

@@ -73,22 +73,30 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("command", choices=["serve", "lab"])
     port_arguments(parser)
+    parser.add_argument("--lab-port", type=int, default=int(os.environ.get("LAB_PORT") or 8888),
+                        help="JupyterLab's port (env LAB_PORT, default 8888)")
     args = parser.parse_args(argv)
     exit_on_sigterm()
+    status = 0
     with LocalStack(args.port, args.moto_port) as stack:
         print(f"API        {stack.url}   (try {stack.url}/health)\n"
               f"local AWS  {stack.moto.endpoint}   (AWS_ENDPOINT_URL)", flush=True)
         try:
             if args.command == "lab":
-                subprocess.run([sys.executable, "-m", "jupyter", "lab", "--notebook-dir",
-                                str(ROOT / "notebooks")], env=stack.env, check=False)
+                # Containers and CI machines often run as root, which Jupyter refuses by default.
+                as_root = ["--allow-root"] if os.geteuid() == 0 else []
+                status = subprocess.run(
+                    [sys.executable, "-m", "jupyter", "lab", "--no-browser", *as_root,
+                     "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={args.lab_port}",
+                     "--notebook-dir", str(ROOT / "notebooks")],
+                    env=stack.env, check=False).returncode
             else:
                 print("Ctrl-C stops both.", flush=True)
-                stack.api.wait()
+                status = stack.api.wait()
         except KeyboardInterrupt:
             pass
         print("\nstopping the local stack", flush=True)
-    return 0
+    return status
 
 
 if __name__ == "__main__":
