@@ -172,3 +172,17 @@ def test_api_with_a_tampered_model_answers_503_and_recovers(app, client, artifac
     assert client.post("/predict", json={"bad": 1}).status_code == 422  # bad input stays 4xx
     (artifact / "model.json").write_bytes(good)  # fixed in place: no restart needed
     assert client.post("/predict", json=car).status_code == 200
+
+
+def test_only_the_verifying_loader_unpickles():
+    """Unpickling runs code: the one place that does it is load_model, after the hash check."""
+    import re
+
+    from workshop import ROOT
+
+    pattern = re.compile(r"\b(pickle|joblib|cloudpickle|dill)\.loads?\(|\bpd\.read_pickle\(")
+    hits = [f"{path.relative_to(ROOT)}:{n}"
+            for folder in ("workshop_app", "workshop", "bench")
+            for path in (ROOT / folder).rglob("*.py")
+            for n, line in enumerate(path.read_text().splitlines(), 1) if pattern.search(line)]
+    assert [hit.split(":")[0] for hit in hits] == ["workshop_app/model_store.py"], hits
