@@ -60,7 +60,40 @@ def wait_for_http(url: str, timeout: float = 20.0, process: subprocess.Popen | N
     raise TimeoutError(f"{url} did not answer within {timeout:.0f} s")
 
 
-class MotoServer:
+def stop_process(process: subprocess.Popen | None, timeout: float = 10.0,
+                 group: bool = False) -> None:
+    """Ask a child to stop (SIGTERM; SIGINT to its whole process group if `group`, as Ctrl-C
+    would), and kill it if it has not stopped within `timeout` seconds."""
+    import signal
+
+    if process is None or process.poll() is not None:
+        return
+    send = (lambda sig: os.killpg(process.pid, sig)) if group else process.send_signal
+    send(signal.SIGINT if group else signal.SIGTERM)
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        send(signal.SIGKILL)
+        process.wait()
+
+
+class Service:
+    """A context manager for something with start() and stop()."""
+
+    def start(self):
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+class MotoServer(Service):
     """A moto server in a child process on 127.0.0.1:port. Use as a context manager or
     start()/stop(). It is a separate program speaking the AWS wire protocols, not a mock."""
 
@@ -77,19 +110,7 @@ class MotoServer:
         return self
 
     def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-
-    def __enter__(self) -> "MotoServer":
-        return self.start()
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
+        stop_process(self.process)
 
 
 class _CfnLoader(yaml.SafeLoader):

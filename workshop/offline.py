@@ -16,10 +16,12 @@ from pathlib import Path
 from . import ROOT
 from .local_aws import (
     MotoServer,
+    Service,
     create_tables,
     env,
     exit_on_sigterm,
     stage_table_names,
+    stop_process,
     wait_for_http,
 )
 
@@ -28,7 +30,7 @@ STAGE = "offline"
 LOCAL_API_KEY = "workshop-local-api-key-do-not-use-in-aws"
 
 
-class Offline:
+class Offline(Service):
     """moto + `sls offline start`; a context manager, like workshop.stack.LocalStack."""
 
     def __init__(self, port: int, moto_port: int, lambda_port: int, quiet: bool = False):
@@ -60,22 +62,8 @@ class Offline:
         return self
 
     def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            import signal
-
-            os.killpg(self.process.pid, signal.SIGINT)
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait()
+        stop_process(self.process, timeout=20, group=True)
         self.moto.stop()
-
-    def __enter__(self) -> "Offline":
-        return self.start()
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -11,10 +11,19 @@ import sys
 from pathlib import Path
 
 from . import CARS_MODEL_DIR, ROOT
-from .local_aws import MotoServer, create_tables, env, exit_on_sigterm, table_names, wait_for_http
+from .local_aws import (
+    MotoServer,
+    Service,
+    create_tables,
+    env,
+    exit_on_sigterm,
+    stop_process,
+    table_names,
+    wait_for_http,
+)
 
 
-class LocalStack:
+class LocalStack(Service):
     """moto on `moto_port` and the Flask app on `port`, both bound to 127.0.0.1."""
 
     def __init__(self, port: int, moto_port: int, model_dir: Path = CARS_MODEL_DIR,
@@ -45,20 +54,8 @@ class LocalStack:
         return self
 
     def stop(self) -> None:
-        if self.api and self.api.poll() is None:
-            self.api.terminate()
-            try:
-                self.api.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.api.kill()
-                self.api.wait()
+        stop_process(self.api)
         self.moto.stop()
-
-    def __enter__(self) -> "LocalStack":
-        return self.start()
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
 
 
 def port_arguments(parser: argparse.ArgumentParser) -> None:
