@@ -38,8 +38,9 @@ EVENT = ROOT / "tests" / "events" / "rest_v1_predict.json"
 LAMBDA_TXT = ROOT / "requirements" / "lambda.txt"
 SKLEARN = ["scikit-learn==1.9.1", "numpy==2.5.5"]  # the versions the model was trained with
 
-# name -> how to build it. bytecode: "pip" keeps the timestamp-based .pyc pip writes (they go
-# stale once zipped: zip keeps times to 2 s), "none" has none, "checked-hash" ships hash-checked.
+# name -> how to build it. bytecode: "pip" keeps the timestamp-based .pyc pip writes (stale once
+# osls has zipped them: see lambda_builds.OSLS_ZIP_DATE), "none" has none, "checked-hash" ships
+# hash-checked .pyc. Variants are zipped as osls zips.
 VARIANTS = {
     "sklearn-fat": {"extra": SKLEARN, "format": "sklearn", "slim": False, "bytecode": "pip",
                     "about": "scikit-learn model, full dependencies, unslimmed"},

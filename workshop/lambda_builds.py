@@ -97,12 +97,26 @@ def sizes_by_top(target: Path) -> dict[str, int]:
     return dict(sorted(sizes.items(), key=lambda kv: -kv[1]))
 
 
-def zip_dir(target: Path, zip_path: Path) -> int:
-    """Zip like the Serverless Framework (deflate), keeping file times; return the zip's bytes."""
+# osls writes every zip entry with the same date (zip-service.js: `new Date(0)`, which zip
+# stores as its earliest date, 1980-01-01), so after unzipping every source file is "older" than
+# the time pip recorded in its .pyc: all timestamp-based bytecode in an `sls package` is stale.
+OSLS_ZIP_DATE = (1980, 1, 1, 0, 0, 0)
+
+
+def zip_dir(target: Path, zip_path: Path, date_time: tuple = OSLS_ZIP_DATE) -> int:
+    """Zip like the Serverless Framework (deflate, every entry dated `date_time`); return the
+    zip's bytes. Pass date_time=None to keep each file's own time instead."""
     with zipfile.ZipFile(zip_path, "w", zipfile.ZIP_DEFLATED) as archive:
         for path in sorted(target.rglob("*")):
             if path.is_file():
-                archive.write(path, path.relative_to(target).as_posix())
+                name = path.relative_to(target).as_posix()
+                if date_time is None:
+                    archive.write(path, name)
+                else:
+                    info = zipfile.ZipInfo(name, date_time)
+                    info.compress_type = zipfile.ZIP_DEFLATED
+                    info.external_attr = (path.stat().st_mode & 0xFFFF) << 16
+                    archive.writestr(info, path.read_bytes())
     return zip_path.stat().st_size
 
 
