@@ -153,3 +153,17 @@ def test_every_lesson_has_exercises_that_the_learner_must_solve(source):
     given = set().union(*(names(c.source, ast.Store) for c, t in code if "solution" not in t))
     for check in checks:
         assert names(check.source, ast.Load) & (answers - given), check.source
+
+
+@pytest.mark.parametrize("source", notebooks.sources(), ids=lambda p: p.stem)
+def test_every_lesson_opens_the_same_way(source):
+    """Title with the lesson's number, what you will learn, the minutes, then one Setup cell."""
+    cells = notebooks.parse(source.read_text(encoding="utf-8")).cells
+    intro, setup, setup_code, after = cells[:4]
+    assert intro.cell_type == "markdown"
+    assert intro.source.startswith(f"# {source.name[:2]} · ")
+    for part in ("**What you will learn**", "**Teaching:**", "**Exercises:**"):
+        assert part in intro.source, f"the introduction should state {part}"
+    assert setup.cell_type == "markdown" and setup.source.splitlines()[0] == "## Setup"
+    assert setup_code.cell_type == "code", "the Setup heading is followed by its code cell"
+    assert after.cell_type == "markdown", "one Setup cell: put later code under its own heading"
