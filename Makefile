@@ -12,6 +12,10 @@ MODEL := models/cars/manifest.json
 STAGE  ?= dev
 REGION ?= eu-central-1
 NODE_MODULES := node_modules/.installed
+# Debian packages the documents lessons and the browser tests need (tesseract OCR with German,
+# poppler, headless Chromium). Installed as root on Debian/Ubuntu; elsewhere the target says what.
+SYSTEM_PACKAGES := tesseract-ocr tesseract-ocr-deu poppler-utils chromium
+SYSTEM := .cache/system-packages.installed
 # osls (the open Serverless Framework) from node_modules; .venv/bin first on PATH, so the plugins
 # find the project's python3.12 and pip.
 SLS := PATH="$(CURDIR)/$(VENV)/bin:$$PATH" node_modules/.bin/sls
@@ -23,7 +27,7 @@ export PORT MOTO_PORT STAGE REGION
 
 .DEFAULT_GOAL := help
 .PHONY: help setup demo serve lab model data notebooks requirements lint test clean \
-	node package offline local-aws deploy remove deploy-local remove-local bench
+	node system package offline local-aws deploy remove deploy-local remove-local bench
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -73,6 +77,20 @@ node:
 	    apt-get update -qq && apt-get install -y -qq nodejs npm; \
 	  else echo "Node.js 20+ with npm is needed: https://nodejs.org (or your package manager)"; exit 1; fi; }
 
+# OCR (tesseract + German), poppler and a headless Chromium for the browser tests.
+system: $(SYSTEM)  ## install the Debian packages: tesseract (deu), poppler, chromium
+
+$(SYSTEM):
+	@missing=$$(for p in $(SYSTEM_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null \
+	  | grep -q 'ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing $$missing" && apt-get update -qq \
+	      && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	  else echo "Please install: $$missing (Debian/Ubuntu: sudo apt-get install $$missing;" \
+	    "macOS: brew install tesseract tesseract-lang poppler chromium)"; exit 1; fi; fi
+	@mkdir -p $(@D) && touch $@
+
 $(NODE_MODULES): package.json package-lock.json | node
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
@@ -112,7 +130,7 @@ bench: $(VENV)/.installed $(NODE_MODULES) $(MODEL)  ## cold start, size and late
 lint: $(VENV)/.installed  ## ruff
 	$(VENV)/bin/ruff check .
 
-test: $(VENV)/.installed $(NODE_MODULES) $(MODEL) lint  ## the whole test suite: API, storage, packaging, deployment, notebooks
+test: $(VENV)/.installed $(NODE_MODULES) $(SYSTEM) $(MODEL) lint  ## the whole test suite: API, storage, packaging, deployment, notebooks
 	$(PY) -m pytest tests notebooks/*.ipynb solutions/*.ipynb --nbval-lax -p no:cacheprovider
 
 clean:  ## remove the venv, the model and caches
