@@ -9,6 +9,8 @@ UV_VERSION := 0.13.8
 PORT      ?= 5000
 MOTO_PORT ?= 4566
 MODEL := models/cars/manifest.json
+# Tests run on two processes: the suite is mostly single-threaded work and waiting on servers.
+TEST_PROCESSES ?= 2
 STAGE  ?= dev
 REGION ?= eu-central-1
 NODE_MODULES := node_modules/.installed
@@ -131,7 +133,8 @@ lint: $(VENV)/.installed  ## ruff
 	$(VENV)/bin/ruff check .
 
 test: $(VENV)/.installed $(NODE_MODULES) $(SYSTEM) $(MODEL) lint  ## the whole test suite: API, storage, packaging, deployment, notebooks
-	$(PY) -m pytest tests notebooks/*.ipynb solutions/*.ipynb --nbval-lax -p no:cacheprovider
+	$(PY) -m pytest tests notebooks/*.ipynb solutions/*.ipynb --nbval-lax -p no:cacheprovider \
+	  -n $(TEST_PROCESSES) --dist loadgroup --durations=15
 
 clean:  ## remove the venv, the model and caches
 	rm -rf $(VENV) models .pytest_cache .ruff_cache node_modules .serverless .cache

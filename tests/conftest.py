@@ -115,3 +115,18 @@ def car():
 def pytest_configure(config):
     # A stray real AWS profile must never be used by the tests.
     os.environ.pop("AWS_PROFILE", None)
+
+
+# `make test` runs on two processes (pytest-xdist, `--dist loadgroup`). Each file stays on one
+# process, so a notebook's cells run in order in one kernel and a module's servers start once.
+# Whatever runs osls shares `.serverless/requirements` (serverless-python-requirements stages
+# the pip install there), so those files run one after another on the same process.
+RUNS_OSLS = {"test_artifact.py", "test_serverless_template.py", "test_offline.py",
+             "test_deploy_local.py", "05_packaging.ipynb"}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if not item.get_closest_marker("xdist_group"):
+            group = "osls" if item.path.name in RUNS_OSLS else str(item.path)
+            item.add_marker(pytest.mark.xdist_group(group))

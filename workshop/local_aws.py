@@ -46,7 +46,7 @@ def env(endpoint: str) -> dict[str, str]:
             "AWS_REGION": REGION}
 
 
-def wait_for_http(url: str, timeout: float = 20.0, process: subprocess.Popen | None = None) -> None:
+def wait_for_http(url: str, timeout: float = 60.0, process: subprocess.Popen | None = None) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process is not None and process.poll() is not None:
