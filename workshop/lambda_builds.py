@@ -38,9 +38,20 @@ def pip_install(requirements: list[str], target: Path, cache: Path | None = None
 
 
 def _matches(relative: str, pattern: str) -> bool:
-    # fnmatch has no "**"; the plugin's patterns all mean "anywhere in the tree"
-    pattern = pattern.removeprefix("**/").replace("[c|o]", "[co]")
-    return any(fnmatch(part, pattern) for part in relative.split("/")) or fnmatch(relative, pattern)
+    """The plugin's glob semantics for its patterns: `**/X` is X at any depth, and `X/**`
+    everything below X (fnmatch has no `**`)."""
+    pattern = pattern.replace("[c|o]", "[co]")
+    if pattern.endswith("/**"):  # the directory and everything inside it
+        parts = relative.split("/")
+        return any(_matches("/".join(parts[:i]), pattern.removesuffix("/**"))
+                   for i in range(1, len(parts) + 1))
+    if pattern.startswith("**/"):
+        pattern = pattern.removeprefix("**/")
+        if "/" not in pattern:
+            return fnmatch(relative.rsplit("/", 1)[-1], pattern)
+        return any(fnmatch("/".join(relative.split("/")[i:]), pattern)
+                   for i in range(relative.count("/") + 1))
+    return fnmatch(relative, pattern)
 
 
 def slim(target: Path, extra_patterns: tuple[str, ...] = ()) -> int:
