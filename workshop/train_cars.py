@@ -136,6 +136,19 @@ def train(out_dir: Path = CARS_MODEL_DIR) -> dict:
     return save_model(model, Path(out_dir), best, metrics)
 
 
+def ensure_model(out_dir: Path = CARS_MODEL_DIR) -> dict:
+    """The manifest of a model that loads and passes its checks, training one first if there is
+    none or it cannot be used (e.g. written by an older version of the workshop)."""
+    from workshop_app.model_store import ModelUnavailable, load_model
+
+    try:
+        load_model(str(out_dir))
+    except ModelUnavailable as e:
+        print(f"training a model, because: {e}")
+        train(out_dir)
+    return json.loads((Path(out_dir) / MANIFEST).read_text())
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Train the car mpg model.")
     parser.add_argument("--out", type=Path, default=CARS_MODEL_DIR, help="artifact directory")

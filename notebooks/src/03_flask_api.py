@@ -31,17 +31,12 @@ from flask import Flask, request
 from workshop import CARS_MODEL_DIR
 from workshop.cars_data import load_cars
 from workshop.local_aws import ensure_local_aws
+from workshop.train_cars import ensure_model
 from workshop_app import create_app
 from workshop_app.car_schema import FEATURE_NAMES, ValidationError, example_car, parse_car
-from workshop_app.model_store import ModelUnavailable, load_model
+from workshop_app.model_store import load_model
 
-try:
-    load_model(str(CARS_MODEL_DIR))
-except ModelUnavailable as e:  # no model yet, or one from an older version of the workshop
-    print(f"training a model, because: {e}")
-    from workshop.train_cars import train
-
-    train()
+ensure_model()  # trains one if there is no model yet, or one from an older workshop version
 
 cars = load_cars()
 car = example_car()

@@ -43,16 +43,10 @@ from flask import Flask, url_for
 import workshop_app
 from workshop import CARS_MODEL_DIR, ROOT
 from workshop.local_aws import ensure_local_aws
+from workshop.train_cars import ensure_model
 from workshop_app import create_app
-from workshop_app.model_store import ModelUnavailable, load_model
 
-try:
-    load_model(str(CARS_MODEL_DIR))
-except ModelUnavailable as e:  # no model yet, or one from an older version of the workshop
-    print(f"training a model, because: {e}")
-    from workshop.train_cars import train
-
-    train()
+ensure_model()  # trains one if there is no model yet, or one from an older workshop version
 
 endpoint = ensure_local_aws()
 app = create_app({"MODEL_URI": str(CARS_MODEL_DIR)})
