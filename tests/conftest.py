@@ -122,7 +122,7 @@ def pytest_configure(config):
 # Whatever runs osls shares `.serverless/requirements` (serverless-python-requirements stages
 # the pip install there), so those files run one after another on the same process.
 RUNS_OSLS = {"test_artifact.py", "test_serverless_template.py", "test_offline.py",
-             "test_deploy_local.py", "05_packaging.ipynb"}
+             "test_deploy_local.py", "test_solutions.py", "05_packaging.ipynb"}
 
 
 def pytest_collection_modifyitems(config, items):
