@@ -104,7 +104,7 @@ def package_json():
 def test_node_tools_are_pinned_exactly_with_a_lockfile(package_json):
     pins = package_json["devDependencies"]
     assert set(pins) == {"osls", "serverless-wsgi", "serverless-python-requirements",
-                         "serverless-offline"}
+                         "serverless-offline", "reveal.js"}  # reveal.js: `make slides`
     assert all(v[0].isdigit() for v in pins.values()), pins
     lock = json.loads((ROOT / "package-lock.json").read_text())["packages"]
     for name, version in pins.items():
