@@ -1,0 +1,1 @@
+"""SmartCat: label every page of customers' PDF paperwork by document type, asynchronously."""
