@@ -130,3 +130,103 @@ def pytest_collection_modifyitems(config, items):
         if not item.get_closest_marker("xdist_group"):
             group = "osls" if item.path.name in RUNS_OSLS else str(item.path)
             item.add_marker(pytest.mark.xdist_group(group))
+
+
+# -- SmartCat: jobs table, documents bucket and queues, as serverless.yml declares them --------
+
+def document_model_path() -> Path:
+    """The page classifier: DOCUMENT_MODEL_URI as the app reads it, by default the one
+    `make document-model` builds (models/documents)."""
+    from workshop_app.settings import from_env
+
+    return ROOT / from_env()["DOCUMENT_MODEL_URI"]
+
+
+@pytest.fixture(scope="session")
+def document_model_dir():
+    from workshop_app.smartcat.classifier import PageClassifier
+
+    path = document_model_path()
+    PageClassifier.load(str(path))  # fails the test with the reason when there is none
+    return path
+
+
+@pytest.fixture
+def make_smartcat(aws_env):
+    """Build fresh SmartCat resources: `make_smartcat(visibility_timeout=None, **settings)` →
+    the settings naming them (the app's and the handlers'), with the queue URLs under
+    `<LogicalId>_URL` too. Everything is removed after the test."""
+    import boto3
+
+    from workshop.local_aws import create_pipeline
+    from workshop_app import settings as app_settings
+
+    made = []
+
+    def make(visibility_timeout: int | None = None, **overrides) -> dict:
+        prefix = f"t{uuid.uuid4().hex[:10]}"
+        create_tables({"JOBS_TABLE": f"{prefix}-jobs"}, aws_env)
+        resources = create_pipeline(aws_env, f"{prefix}-docs", prefix, visibility_timeout)
+        config = {**app_settings.from_env({}), **resources, "JOBS_TABLE": f"{prefix}-jobs",
+                  "DOCUMENT_MODEL_URI": str(document_model_path()), "MAX_RECEIVE_COUNT": 3,
+                  **overrides}
+        made.append(config)
+        return config
+
+    yield make
+    sqs, s3 = boto3.client("sqs"), boto3.client("s3")
+    for config in made:
+        boto3.client("dynamodb").delete_table(TableName=config["JOBS_TABLE"])
+        for key, url in config.items():
+            if key.endswith("Queue_URL"):
+                sqs.delete_queue(QueueUrl=url)
+        bucket = boto3.resource("s3").Bucket(config["DOCUMENTS_BUCKET"])
+        bucket.objects.all().delete()
+        s3.delete_bucket(Bucket=bucket.name)
+
+
+@pytest.fixture
+def smartcat(make_smartcat):
+    return make_smartcat()
+
+
+def smartcat_worker(config: dict):
+    """The pipeline's handlers for these settings, behind the local worker with serverless.yml's
+    batch sizes: the same code the Lambda entry points run (handlers.py only adds the lookup)."""
+    from workshop.local_aws import pipeline_functions
+    from workshop_app.smartcat.pipeline import Pipeline
+    from workshop_app.smartcat.worker import Route, Worker
+
+    pipeline = Pipeline(config)
+    handlers = {"split": pipeline.split, "page": pipeline.page, "aggregate": pipeline.aggregate}
+    routes = [Route(name, config[f"{f['queue']}_URL"], handlers[name], f["batch_size"],
+                    f["timeout"]) for name, f in pipeline_functions().items()]
+    return pipeline, Worker(routes)
+
+
+@pytest.fixture
+def jobs_client(smartcat):
+    """A test client for the app with SmartCat's resources (responses checked against OpenAPI)."""
+    app = create_app({"TESTING": True, **smartcat})
+    app.test_client_class = CheckedClient
+    return app.test_client()
+
+
+@pytest.fixture(scope="session")
+def smartcat_corpus(tmp_path_factory):
+    """A small SmartCat corpus (5 documents per class, half of them scanned, 2 bundles)."""
+    from workshop.smartcat_corpus import generate
+
+    out = tmp_path_factory.mktemp("corpus")
+    generate(out, size=5, seed=11, scan_fraction=0.5, bundles=2, workers=2, progress=False)
+    return out
+
+
+@pytest.fixture(scope="session")
+def document_model(smartcat_corpus, tmp_path_factory):
+    """A page classifier trained by the code `make train-documents` runs (no OCR evaluation)."""
+    from workshop.train_documents import train
+
+    out = tmp_path_factory.mktemp("documents-model")
+    result = train(smartcat_corpus, out, max_scan_pages=0, workers=1, progress=False)
+    return out, result
