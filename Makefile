@@ -9,6 +9,13 @@ UV_VERSION := 0.13.8
 PORT      ?= 5000
 MOTO_PORT ?= 4566
 MODEL := models/cars/manifest.json
+# SmartCat: the default document model, trained on the default generated corpus. Rebuilt only when
+# the corpus recipe (generator code) or the training code changes.
+DOC_CORPUS := data/corpus
+DOC_MODEL := models/documents/manifest.json
+CORPUS_CODE := workshop/smartcat_corpus.py workshop/paperwork.py
+DOC_MODEL_CODE := workshop/train_documents.py workshop/export_documents.py \
+	workshop_app/smartcat/classifier.py workshop_app/smartcat/pages.py
 # Tests run on two processes: the suite is mostly single-threaded work and waiting on servers.
 TEST_PROCESSES ?= 2
 STAGE  ?= dev
@@ -29,7 +36,9 @@ export PORT MOTO_PORT STAGE REGION
 
 .DEFAULT_GOAL := help
 .PHONY: help setup demo serve lab model data notebooks requirements lint test clean \
-	node system package offline local-aws deploy remove deploy-local remove-local bench
+	corpus document-model train-documents \
+	node system package offline local-aws deploy remove deploy-local remove-local bench slides \
+	fuzz load
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -52,17 +61,35 @@ $(MODEL): $(VENV)/.installed data/cars.csv
 
 model: $(MODEL)  ## train the car model (models/cars) if there is none
 
-demo: $(MODEL)  ## start local AWS + the API, take it on a tour of requests, stop
+demo: $(MODEL) $(DOC_MODEL)  ## start local AWS + the API, take it on a tour of requests, stop
 	$(PY) -m workshop.demo --port $(PORT) --moto-port $(MOTO_PORT)
 
-serve: $(MODEL)  ## local AWS + the API on localhost:$PORT until Ctrl-C
+serve: $(MODEL) $(DOC_MODEL)  ## local AWS + the API on localhost:$PORT until Ctrl-C
 	$(PY) -m workshop.stack serve --port $(PORT) --moto-port $(MOTO_PORT)
 
-lab: $(MODEL)  ## JupyterLab on notebooks/, with the local stack running
+lab: $(MODEL) $(DOC_MODEL)  ## JupyterLab on notebooks/, with the local stack running
 	$(PY) -m workshop.stack lab --port $(PORT) --moto-port $(MOTO_PORT)
 
 data: $(VENV)/.installed  ## re-export data/cars.csv from vega_datasets
 	$(PY) -m workshop.cars_data
+
+# SIZE documents per class, SEED, OUT (default data/corpus): the same seed gives the same bytes.
+corpus: $(VENV)/.installed  ## generate the SmartCat paperwork corpus (SIZE, SEED, OUT=data/corpus)
+	$(PY) -m workshop.smartcat_corpus $(if $(SIZE),--size $(SIZE)) $(if $(SEED),--seed $(SEED)) \
+	  --out $(or $(OUT),$(DOC_CORPUS))
+
+# The default corpus (default SIZE and SEED) that the default document model is trained on.
+$(DOC_CORPUS)/corpus.json: $(VENV)/.installed $(CORPUS_CODE)
+	$(PY) -m workshop.smartcat_corpus --out $(DOC_CORPUS)
+
+$(DOC_MODEL): $(VENV)/.installed $(SYSTEM) $(DOC_CORPUS)/corpus.json $(DOC_MODEL_CODE)
+	$(PY) -m workshop.train_documents --data $(DOC_CORPUS) --out $(@D) --max-scan-pages 24
+
+document-model: $(DOC_MODEL)  ## the default SmartCat page classifier (models/documents) from the default corpus
+
+train-documents: $(VENV)/.installed $(SYSTEM)  ## train a page classifier on your folder: DATA=<class folders> OUT=<dir>
+	@test -n "$(DATA)" -a -n "$(OUT)" || { echo "usage: make train-documents DATA=<dir with one folder per class> OUT=<dir>"; exit 2; }
+	$(PY) -m workshop.train_documents --data $(DATA) --out $(OUT)
 
 notebooks: $(VENV)/.installed  ## regenerate notebooks/ and solutions/ from notebooks/src/
 	$(PY) -m workshop.notebooks
@@ -97,7 +124,7 @@ $(NODE_MODULES): package.json package-lock.json | node
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-package: $(VENV)/.installed $(NODE_MODULES) $(MODEL)  ## build the Lambda artifact (.serverless/), print its size
+package: $(VENV)/.installed $(NODE_MODULES) $(MODEL) $(DOC_MODEL)  ## build the Lambda artifact (.serverless/), print its size
 	$(SLS) package --stage $(STAGE) --region $(REGION)
 	$(PY) -m workshop.deploy report
 
@@ -107,7 +134,7 @@ offline: $(VENV)/.installed $(NODE_MODULES) $(MODEL)  ## serverless-offline (API
 local-aws: $(VENV)/.installed  ## local AWS (moto) on :$MOTO_PORT until Ctrl-C, for deploy-local
 	$(PY) -m workshop.local_aws --port $(MOTO_PORT)
 
-deploy: $(VENV)/.installed $(NODE_MODULES) $(MODEL)  ## deploy to AWS (STAGE, REGION, your AWS credentials)
+deploy: $(VENV)/.installed $(NODE_MODULES) $(MODEL) $(DOC_MODEL)  ## deploy to AWS (STAGE, REGION, your AWS credentials)
 	$(SLS) deploy --stage $(STAGE) --region $(REGION)
 	$(PY) -m workshop.deploy after-deploy
 	$(SLS) info --stage $(STAGE) --region $(REGION) --verbose
@@ -126,13 +153,26 @@ remove-local: $(VENV)/.installed  ## remove it from local AWS, and check nothing
 	@$(LOCAL_AWS) $(PY) -m workshop.local_aws --ping
 	$(LOCAL_AWS) $(MAKE) --no-print-directory remove STAGE=local
 
-bench: $(VENV)/.installed $(NODE_MODULES) $(MODEL)  ## cold start, size and latency of each artifact variant -> bench/results.{json,png}
+bench: $(VENV)/.installed $(NODE_MODULES) $(SYSTEM) $(MODEL) $(DOC_MODEL)  ## cold start, size and latency of each artifact variant -> bench/results.{json,png}; SmartCat -> bench/smartcat.json
 	$(PY) bench/lambda_variants.py
+	$(PY) bench/smartcat.py
+
+# Both start their own local stack on free ports. REQUESTS and USERS change the size of a run.
+fuzz: $(MODEL) $(DOC_MODEL)  ## schemathesis on every route of /openapi.json, >= 1000 requests (REQUESTS)
+	$(PY) -m workshop.fuzz --requests $(or $(REQUESTS),1000)
+
+load: $(MODEL) $(DOC_MODEL)  ## locust: 10,000 mixed requests, 32 users (REQUESTS, USERS) -> bench/load.json
+	$(PY) bench/load.py --requests $(or $(REQUESTS),10000) --users $(or $(USERS),32)
+
+# reveal.js (pinned in package.json) + the decks' markdown + diagrams drawn from code: static HTML
+# that opens from disk (file://) or any web server. The bench table comes from bench/results.json.
+slides: $(VENV)/.installed $(NODE_MODULES)  ## build the slide decks into slides/build/ (open index.html)
+	$(PY) slides/build.py
 
 lint: $(VENV)/.installed  ## ruff
 	$(VENV)/bin/ruff check .
 
-test: $(VENV)/.installed $(NODE_MODULES) $(SYSTEM) $(MODEL) lint  ## the whole test suite: API, storage, packaging, deployment, notebooks
+test: $(VENV)/.installed $(NODE_MODULES) $(SYSTEM) $(MODEL) $(DOC_MODEL) lint  ## the whole test suite: API, storage, packaging, deployment, notebooks
 	$(PY) -m pytest tests notebooks/*.ipynb solutions/*.ipynb --nbval-lax -p no:cacheprovider \
 	  -n $(TEST_PROCESSES) --dist loadgroup --durations=15
 
