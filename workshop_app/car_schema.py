@@ -71,6 +71,12 @@ def _check(field: Field, value: object, where: str) -> tuple[object, str | None]
     if field.kind is str:
         if not isinstance(value, str):
             return None, f"'{label}' must be a string, got {_kind_name(value)}"
+        # JSON's "\ud800" escape is a lone surrogate, which no UTF-8 encodes: storing one in
+        # DynamoDB (moto here) failed, and the API answered 500.
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return None, f"'{label}' must be Unicode text (it holds a lone surrogate escape)"
         if field.choices and value not in field.choices:
             return None, f"'{label}' must be one of {', '.join(field.choices)}; got {value!r:.40}"
         if field.max_length is not None and len(value) > field.max_length:

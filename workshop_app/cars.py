@@ -37,17 +37,30 @@ def _predicted(car: dict) -> dict:
     return {**car, "predicted_mpg": mpg, "model_id": model.model_id}
 
 
+def _query(name: str) -> str | None:
+    """A query parameter given at most once: `?limit=1&limit=100` is ambiguous (API Gateway's
+    queryStringParameters keeps the last value, Werkzeug the first), so it is refused."""
+    values = request.args.getlist(name)
+    if len(values) > 1:
+        raise ApiError(400, "invalid_query", f"give {name} at most once (got {len(values)} values)")
+    return values[0] if values else None
+
+
 def _limit() -> int:
-    raw = request.args.get("limit", str(current_app.config["PAGE_SIZE"]))
+    raw = _query("limit")
+    raw = str(current_app.config["PAGE_SIZE"]) if raw is None else raw
     top = current_app.config["MAX_PAGE_SIZE"]
-    if not raw.isdigit() or not 1 <= int(raw) <= top:
-        raise ApiError(400, "invalid_limit", f"limit must be an integer from 1 to {top}")
+    # ASCII digits, and few of them: str.isdigit() accepts "²" (int() then fails) and int() of
+    # 5000 digits raises; both were 500s.
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 6 and 1 <= int(raw) <= top):
+        raise ApiError(400, "invalid_limit", f"limit must be an integer from 1 to {top}; "
+                       f"got {raw[:20]!r}")
     return int(raw)
 
 
 @bp.get("/cars")
 def list_cars():
-    cars, next_token = store().page(_limit(), request.args.get("next_token"))
+    cars, next_token = store().page(_limit(), _query("next_token"))
     return jsonify({"cars": cars, "next_token": next_token})
 
 

@@ -2,8 +2,8 @@
 
 import logging
 
-from flask import Flask, jsonify
-from werkzeug.exceptions import HTTPException
+from flask import Flask, jsonify, request
+from werkzeug.exceptions import ClientDisconnected, HTTPException
 
 from .car_schema import ValidationError
 from .model_store import ModelUnavailable
@@ -51,7 +51,17 @@ def register(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(e: HTTPException):
         code = (e.name or "error").lower().replace(" ", "_").replace("'", "")
-        response, status = error_response(e.code or 500, code, e.description or e.name)
+        message = e.description or e.name
+        # Werkzeug's own texts for these do not say what the limit or the method was.
+        if e.code == 405 and e.valid_methods:
+            message = (f"{request.method[:20]} is not allowed on this URL; it accepts "
+                       f"{', '.join(e.valid_methods)}")
+        elif e.code == 413 and request.max_content_length:
+            message = (f"the request body is larger than the {request.max_content_length:,} "
+                       "bytes this URL takes")
+        elif isinstance(e, ClientDisconnected):
+            message = "the request body ended before the length its Content-Length header gave"
+        response, status = error_response(e.code or 500, code, message)
         if e.code == 405 and e.valid_methods:
             response.headers["Allow"] = ", ".join(e.valid_methods)
         return response, status

@@ -8,14 +8,35 @@ API can answer 503 instead of hanging or crashing.
 import base64
 import binascii
 import json
+import logging
 import re
 import uuid
 from decimal import Decimal
 
 from .car_schema import FIELDS
 
-CARID = re.compile(r"^[0-9a-f]{32}$")
+# \Z, not $: `$` also matches before a trailing newline, which let "<32 hex>\n" pass as an id.
+CARID = re.compile(r"^[0-9a-f]{32}\Z")
 STORED = (*FIELDS, "predicted_mpg", "model_id", "created_at", "updated_at")
+# DynamoDB answers in milliseconds; the function has 10 s (serverless.yml). Two attempts of at
+# most 1 s to connect and 2 s to read, plus standard mode's backoff before the retry (at most
+# 1 s), turn a hung table into a 503 within ~7 s, before Lambda's timeout would turn it into
+# API Gateway's 502. (It was 5 s reads and 3 attempts: 15 s.)
+TIMEOUTS = {"connect_timeout": 1, "read_timeout": 2}
+ATTEMPTS = 2
+
+
+def keep_sdk_logs_quiet() -> None:
+    """Stop the AWS SDK's loggers at INFO unless a level is set for them by name.
+
+    At DEBUG botocore logs every request and response whole: the cars' data, and on Lambda the
+    session token in the headers. A root logger turned to DEBUG to debug the app must not pass
+    those on to CloudWatch.
+    """
+    for name in ("boto3", "botocore", "s3transfer", "urllib3"):
+        logger = logging.getLogger(name)
+        if logger.level == logging.NOTSET:
+            logger.setLevel(logging.INFO)
 
 
 class StorageUnavailable(RuntimeError):
@@ -58,7 +79,8 @@ def encode_token(last_key: dict) -> str:
 def decode_token(token: str) -> dict:
     try:
         key = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
-    except (binascii.Error, ValueError) as e:
+    # RecursionError: a token that decodes to deeply nested JSON ("[[[[..."); it was a 500.
+    except (binascii.Error, ValueError, RecursionError) as e:
         raise InvalidPageToken("next_token is not a token this API issued") from e
     if not (isinstance(key, dict) and key.keys() == {"carid"} and isinstance(key["carid"], str)
             and CARID.match(key["carid"])):
@@ -79,8 +101,8 @@ class CarStore:
             import boto3
             from botocore.config import Config
 
-            config = Config(connect_timeout=2, read_timeout=5,
-                            retries={"max_attempts": 2, "mode": "standard"})
+            config = Config(**TIMEOUTS, retries={"total_max_attempts": ATTEMPTS,
+                                                 "mode": "standard"})
             self._table = boto3.resource("dynamodb", config=config).Table(self.table_name)
         return self._table
 
@@ -98,6 +120,11 @@ class CarStore:
             if code in {"ProvisionedThroughputExceededException", "ThrottlingException",
                         "RequestLimitExceeded", "InternalServerError", "ServiceUnavailable"}:
                 raise StorageUnavailable(f"DynamoDB is busy ({code}); try again") from e
+            if e.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) >= 500:
+                # A server-side fault with a code not listed above (a proxy's 502, moto's bare
+                # 500): the storage's fault, not ours, so 503 rather than 500.
+                raise StorageUnavailable(f"DynamoDB failed ({code or 'no error code'}); "
+                                         "try again") from e
             raise
         except BotoCoreError as e:
             raise StorageUnavailable(f"cannot reach DynamoDB: {e}") from e
