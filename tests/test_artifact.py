@@ -56,7 +56,9 @@ def runs(unpacked, packaged, aws_env):
            "created_at": "2026-01-01T00:00:00.000Z", "updated_at": "2026-01-01T00:00:00.000Z"}
     boto3.resource("dynamodb").Table(table).put_item(Item=json.loads(json.dumps(car),
                                                                      parse_float=str))
-    environment = {**packaged.function_environment, "CARS_TABLE": table,
+    # CloudFormation references (DOCUMENTS_BUCKET: {"Ref": ...}) only resolve in AWS.
+    environment = {**{k: v for k, v in packaged.function_environment.items() if isinstance(v, str)},
+                   "CARS_TABLE": table,
                    "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8",
                    **{k: v for k, v in __import__("os").environ.items() if k.startswith("AWS_")}}
     events = sorted(EVENTS.glob("*.json"))

@@ -41,12 +41,21 @@ def test_no_wildcard_actions(packaged):
 
 def test_app_permissions_name_their_resources(packaged):
     app = [s for s in iam_statements(packaged.template)
-           if any(a.startswith(("dynamodb:", "s3:")) for a in s["Action"])]
+           if any(a.startswith(("dynamodb:", "s3:", "sqs:")) for a in s["Action"])]
     assert {a for s in app for a in s["Action"]} == {
         "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:Scan",
-        "s3:GetObject"}
+        "s3:GetObject",
+        # SmartCat: jobs table, documents bucket, and its queues (the pollers' three by osls)
+        "dynamodb:UpdateItem", "dynamodb:Query", "dynamodb:BatchWriteItem",
+        "s3:PutObject", "s3:DeleteObject", "s3:ListBucket",
+        "sqs:SendMessage", "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"}
     for statement in app:
         assert "*" != statement["Resource"] and statement["Resource"] != ["*"]
+    by_action = {a: s["Resource"] for s in app for a in s["Action"]}
+    assert by_action["dynamodb:Scan"] == {"Fn::GetAtt": ["CarsTable", "Arn"]}  # cars only
+    assert by_action["dynamodb:Query"] == {"Fn::GetAtt": ["JobsTable", "Arn"]}
+    assert by_action["sqs:SendMessage"] == [{"Fn::GetAtt": ["PagesQueue", "Arn"]},
+                                            {"Fn::GetAtt": ["AggregateQueue", "Arn"]}]
 
 
 def methods(template):
@@ -56,7 +65,9 @@ def methods(template):
 def test_every_write_route_needs_an_api_key(packaged):
     writes = [m["Properties"] for m in methods(packaged.template)
               if m["Properties"]["HttpMethod"] in WRITE_METHODS]
-    assert len(writes) == 4  # POST /cars, PUT and DELETE /cars/{carid}, POST /predict
+    # POST /cars, PUT and DELETE /cars/{carid}, POST /predict, POST /jobs, POST /jobs/uploads,
+    # DELETE /jobs/{job_id}
+    assert len(writes) == 7
     assert all(m["ApiKeyRequired"] for m in writes)
 
 
@@ -117,3 +128,40 @@ def test_python_serverless_wsgi_matches_the_plugin(package_json):
     from importlib.metadata import version
 
     assert version("serverless-wsgi") == package_json["devDependencies"]["serverless-wsgi"]
+
+
+def test_smartcat_queues_retry_then_dead_letter_and_outlast_their_functions(packaged):
+    """Each SQS-triggered function reports partial batch failures, and its queue keeps a message
+    invisible 6x the function's timeout and moves it to a dead-letter queue after
+    maxReceiveCount deliveries, the value the handlers are told (MAX_RECEIVE_COUNT)."""
+    resources_ = packaged.template["Resources"]
+    mappings = resources(packaged.template, "AWS::Lambda::EventSourceMapping").values()
+    assert len(mappings) == 3
+    for mapping in mappings:
+        props = mapping["Properties"]
+        assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+        function = resources_[props["FunctionName"]["Fn::GetAtt"][0]]["Properties"]
+        queue = resources_[props["EventSourceArn"]["Fn::GetAtt"][0]]["Properties"]
+        assert queue["VisibilityTimeout"] >= 6 * function["Timeout"]
+        redrive = queue["RedrivePolicy"]
+        assert resources_[redrive["deadLetterTargetArn"]["Fn::GetAtt"][0]]["Type"] == "AWS::SQS::Queue"
+        assert int(function["Environment"]["Variables"]["MAX_RECEIVE_COUNT"]) == int(
+            redrive["maxReceiveCount"])
+
+
+def test_documents_bucket_is_private_expires_files_and_notifies_the_split_queue(packaged):
+    bucket = packaged.template["Resources"]["DocumentsBucket"]
+    props = bucket["Properties"]
+    assert all(props["PublicAccessBlockConfiguration"].values())
+    assert {r["Prefix"]: r["ExpirationInDays"] for r in props["LifecycleConfiguration"]["Rules"]
+            } == {"uploads/": 7, "jobs/": 7}
+    [notification] = props["NotificationConfiguration"]["QueueConfigurations"]
+    assert notification["Queue"] == {"Fn::GetAtt": ["SplitQueue", "Arn"]}
+    assert bucket["DependsOn"] == ["SplitQueuePolicy"]
+    jobs = packaged.template["Resources"]["JobsTable"]["Properties"]
+    assert jobs["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
+
+
+def test_the_api_takes_pdf_bodies(packaged):
+    [api] = resources(packaged.template, "AWS::ApiGateway::RestApi").values()
+    assert "application/pdf" in api["Properties"]["BinaryMediaTypes"]

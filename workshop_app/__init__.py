@@ -4,13 +4,13 @@
 locally, and for the tests (which pass a mapping that overrides the settings).
 """
 
+from __future__ import annotations
+
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
-from flask import Flask, jsonify, url_for
-
-from . import cars, errors, health, openapi, predict, settings
-from .model_store import ModelHolder
-from .storage import CarStore
+if TYPE_CHECKING:
+    from flask import Flask
 
 
 def _api_gateway_paths(wsgi_app):
@@ -33,6 +33,18 @@ def _api_gateway_paths(wsgi_app):
 
 
 def create_app(config: Mapping | None = None) -> Flask:
+    # Imported here, not at the top: SmartCat's pipeline functions import workshop_app.smartcat
+    # (and so this package) but serve no HTTP; importing Flask would add ~0.3 s to their cold
+    # start for nothing (tests/test_pipeline.py checks they do not).
+    from flask import Flask, jsonify, make_response, url_for
+
+    from . import cars, demo_page, errors, health, jobs, openapi, predict, settings
+    from .model_store import ModelHolder
+    from .smartcat.job_files import JobFiles
+    from .smartcat.jobs_store import JobStore
+    from .storage import CarStore, keep_sdk_logs_quiet
+
+    keep_sdk_logs_quiet()
     app = Flask(__name__)
     app.wsgi_app = _api_gateway_paths(app.wsgi_app)
     app.config.from_mapping(settings.from_env())
@@ -42,14 +54,24 @@ def create_app(config: Mapping | None = None) -> Flask:
     app.extensions["car_store"] = CarStore(app.config["CARS_TABLE"])
     app.extensions["car_model"] = ModelHolder(app.config["MODEL_URI"], app.config["MODEL_SHA256"],
                                                 app.config["MODEL_FORMAT"])
+    app.extensions["job_store"] = JobStore(app.config["JOBS_TABLE"],
+                                           app.config["JOB_RETENTION_DAYS"])
+    app.extensions["job_files"] = JobFiles(app.config["DOCUMENTS_BUCKET"])
     errors.register(app)
-    for module in (health, cars, predict, openapi):
+    for module in (health, cars, predict, jobs, openapi):
         app.register_blueprint(module.bp)
 
     @app.get("/")
     def index():
-        return jsonify({"name": "Serverless ML workshop: car mpg API", "links": {
-            "health": url_for("health.health"), "cars": url_for("cars.list_cars"),
-            "predict": url_for("predict.predict"), "openapi": url_for("openapi.openapi_json")}})
+        # A browser gets the demo page; API clients get the links (see demo_page.py).
+        if demo_page.wants_html():
+            response = make_response(demo_page.page())
+        else:
+            response = jsonify({"name": "Serverless ML workshop: car mpg API", "links": {
+                "health": url_for("health.health"), "cars": url_for("cars.list_cars"),
+                "predict": url_for("predict.predict"),
+                "openapi": url_for("openapi.openapi_json")}})
+        response.vary.add("Accept")
+        return response
 
     return app

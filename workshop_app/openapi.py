@@ -21,7 +21,7 @@ def _json(schema_name: str, description: str) -> dict:
 
 def _errors(*codes: int) -> dict:
     meaning = {
-        400: "Malformed request: not JSON, bad id, bad limit or page token.",
+        400: "Malformed request: not JSON, bad id, bad or repeated limit or page token.",
         404: "No such car.",
         413: "Body larger than the configured maximum.",
         415: "Content-Type is not application/json.",
@@ -42,6 +42,115 @@ def _car_schema() -> dict:
             "properties": properties}
 
 
+def _job_errors(*codes: int) -> dict:
+    meaning = {
+        400: "Bad job id, or an empty body.",
+        404: "No such job.",
+        409: "The job is not done (still running, or failed: the message says why).",
+        413: "The PDF is larger than POST /jobs takes; use POST /jobs/uploads.",
+        415: "Content-Type is not application/pdf.",
+        422: "Not a PDF we can read: not a PDF, corrupt, encrypted, no pages, too many pages.",
+        503: "The jobs table or the documents bucket is unavailable.",
+    }
+    return {str(c): _json("Error", meaning[c]) for c in codes}
+
+
+JOB_ID_PARAM = {"name": "job_id", "in": "path", "required": True,
+                "schema": {"type": "string", "pattern": "^[0-9a-f]{32}$"}}
+_LOCATION = {"Location": {"schema": {"type": "string"}, "description": "The job's URL."}}
+
+
+def _job_schema() -> dict:
+    count = {"type": "integer", "minimum": 0}
+    return {"type": "object", "additionalProperties": False,
+            "required": ["job_id", "status", "pages_total", "pages_done", "pages_failed",
+                         "created_at", "updated_at"],
+            "properties": {
+                "job_id": {"type": "string", "pattern": "^[0-9a-f]{32}$"},
+                "status": {"enum": ["pending", "running", "failed", "done"]},
+                "pages_total": {"type": ["integer", "null"], "minimum": 1,
+                                "description": "null until the PDF has been opened."},
+                "pages_done": {**count, "description": "Pages read and classified."},
+                "pages_failed": {**count, "description": "Pages that could not be read."},
+                "reason": {"type": "string", "description": "Why the job failed (when it did)."},
+                "created_at": {"type": "string", "format": "date-time"},
+                "updated_at": {"type": "string", "format": "date-time"}},
+            "if": {"properties": {"status": {"const": "failed"}}},
+            "then": {"required": ["reason"]}}
+
+
+def _job_upload_schema() -> dict:
+    schema = _job_schema()
+    upload = {"type": "object", "additionalProperties": False,
+              "required": ["method", "url", "headers", "expires_at", "max_bytes", "max_pages"],
+              "properties": {"method": {"const": "PUT"},
+                             "url": {"type": "string", "description": "Presigned S3 URL."},
+                             "headers": {"type": "object", "description": "Send these with it."},
+                             "expires_at": {"type": "string", "format": "date-time"},
+                             "max_bytes": {"type": "integer"},
+                             "max_pages": {"type": "integer"}}}
+    return {**schema, "required": [*schema["required"], "upload"],
+            "properties": {**schema["properties"], "upload": upload}}
+
+
+def _job_output_schema() -> dict:
+    page = {"type": "object", "additionalProperties": False,
+            "required": ["page", "label", "confidence", "method"],
+            "properties": {"page": {"type": "integer", "minimum": 1},
+                           "label": {"type": "string"},
+                           "confidence": {"type": "number", "minimum": 0, "maximum": 1},
+                           "method": {"enum": ["text", "ocr"],
+                                      "description": "The PDF's text layer, or OCR."}}}
+    document = {"type": "object", "additionalProperties": False,
+                "required": ["label", "first_page", "last_page"],
+                "properties": {"label": {"type": "string"},
+                               "first_page": {"type": "integer", "minimum": 1},
+                               "last_page": {"type": "integer", "minimum": 1}}}
+    return {"type": "object", "additionalProperties": False,
+            "required": ["job_id", "model_id", "pages", "documents"],
+            "properties": {"job_id": {"type": "string", "pattern": "^[0-9a-f]{32}$"},
+                           "model_id": {"type": "string"},
+                           "pages": {"type": "array", "items": page},
+                           "documents": {"type": "array", "items": document,
+                                         "description": "Consecutive pages with one label."}}}
+
+
+def _job_paths() -> dict:
+    return {
+        "/jobs": {"post": {
+            "operationId": "createJob",
+            "summary": "Upload a PDF (≤ 4 MiB) to label its pages; the job runs asynchronously",
+            "requestBody": {"required": True, "content": {"application/pdf": {
+                "schema": {"type": "string", "contentMediaType": "application/pdf"}}}},
+            "responses": {"202": {**_json("Job", "Accepted: follow Location."),
+                                  "headers": _LOCATION},
+                          **_job_errors(400, 413, 415, 422, 503)}}},
+        "/jobs/uploads": {"post": {
+            "operationId": "createUpload",
+            "summary": "Start a job for a large PDF: PUT it to the returned presigned S3 URL",
+            "responses": {"201": {**_json("JobUpload", "Created: PUT the PDF to upload.url."),
+                                  "headers": _LOCATION},
+                          **_job_errors(503)}}},
+        "/jobs/{job_id}": {
+            "parameters": [JOB_ID_PARAM],
+            "get": {"operationId": "getJob", "summary": "A job's status and progress",
+                    "responses": {"200": _json("Job", "Pending, running or failed."),
+                                  "303": {**_json("Job", "Done: the output is at Location."),
+                                          "headers": _LOCATION},
+                                  **_job_errors(400, 404, 503)}},
+            "delete": {"operationId": "deleteJob",
+                       "summary": "Delete a job, its page records and its files",
+                       "responses": {"204": {"description": "Deleted."},
+                                     **_job_errors(400, 404, 503)}}},
+        "/jobs/{job_id}/output": {
+            "parameters": [JOB_ID_PARAM],
+            "get": {"operationId": "getJobOutput",
+                    "summary": "Every page's label and the documents the pages form",
+                    "responses": {"200": _json("JobOutput", "The result."),
+                                  **_job_errors(400, 404, 409, 503)}}},
+    }
+
+
 CARID_PARAM = {"name": "carid", "in": "path", "required": True,
                "schema": {"type": "string", "pattern": "^[0-9a-f]{32}$"}}
 CAR_BODY = {"required": True,
@@ -57,8 +166,14 @@ def document() -> dict:
                  "description": "Predicts a car's fuel economy (miles per gallon) and keeps a "
                                 "collection of cars with their predictions."},
         "paths": {
-            "/": {"get": {"operationId": "index", "summary": "Links to the API's resources",
-                          "responses": {"200": _json("Index", "Links.")}}},
+            "/": {"get": {"operationId": "index",
+                          "summary": "Links to the API's resources; the demo page for browsers",
+                          "responses": {"200": {
+                              "description": "Links, or the demo page when the client prefers "
+                                             "text/html (Accept) to JSON.",
+                              "content": {
+                                  "application/json": {"schema": {"$ref": _REF + "Index"}},
+                                  "text/html": {"schema": {"type": "string"}}}}}}},
             "/health": {"get": {
                 "operationId": "health", "summary": "Model and storage health",
                 "responses": {"200": _json("Health", "Model loaded and table reachable."),
@@ -103,6 +218,7 @@ def document() -> dict:
                 "delete": {"operationId": "deleteCar", "summary": "Delete a car",
                            "responses": {"204": {"description": "Deleted."},
                                          **_errors(400, 404, 503)}}},
+            **_job_paths(),
             "/openapi.json": {"get": {"operationId": "openapi", "summary": "This document",
                                       "responses": {"200": {"description": "OpenAPI 3.1.",
                                                             "content": {"application/json": {}}}}}},
@@ -137,6 +253,9 @@ def document() -> dict:
                       "properties": {"name": {"type": "string"},
                                      "links": {"type": "object",
                                                "additionalProperties": {"type": "string"}}}},
+            "Job": _job_schema(),
+            "JobUpload": _job_upload_schema(),
+            "JobOutput": _job_output_schema(),
             "Error": {"type": "object", "additionalProperties": False,
                       "required": ["error", "message"],
                       "properties": {"error": {"type": "string",

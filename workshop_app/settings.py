@@ -16,6 +16,23 @@ DEFAULTS = {
     "MAX_CONTENT_LENGTH": 512 * 1024,
     "PAGE_SIZE": 20,
     "MAX_PAGE_SIZE": 100,
+    # SmartCat (workshop_app/smartcat, workshop_app/jobs.py): where jobs, files and messages live.
+    "JOBS_TABLE": "workshop-jobs",
+    "DOCUMENTS_BUCKET": "workshop-documents",
+    "PAGES_QUEUE_URL": None,  # the split function sends one message per page here
+    "AGGREGATE_QUEUE_URL": None,  # the page function sends "all pages done" here
+    "DOCUMENT_MODEL_URI": "models/documents",  # a directory, or s3://bucket/prefix
+    # The largest PDF a job takes (presigned uploads; POST /jobs is capped lower, see jobs.py).
+    "MAX_PDF_BYTES": 20 * 1024 * 1024,
+    "MAX_PAGES": 100,
+    # Must equal the queues' maxReceiveCount (serverless.yml sets both from one value): on the
+    # last delivery a failing page is recorded as failed, so its job ends instead of hanging.
+    "MAX_RECEIVE_COUNT": 3,
+    "UPLOAD_URL_SECONDS": 900,  # how long a presigned upload URL stays valid
+    # A job with no progress for this long is failed when it is next read (a lost message, a
+    # function killed by its timeout on every delivery): nothing waits forever.
+    "JOB_STALL_SECONDS": 1800,
+    "JOB_RETENTION_DAYS": 7,  # DynamoDB TTL on job records (the bucket expires files likewise)
 }
 
 

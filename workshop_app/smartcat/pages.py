@@ -11,6 +11,7 @@ system's packages (`make system`).
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 from dataclasses import dataclass
 
@@ -48,12 +49,15 @@ def open_pdf(data: bytes, *, max_pages: int | None = None) -> pdfium.PdfDocument
         raise PdfRejected("the file is not a PDF (it does not start with %PDF-)", "not_a_pdf")
     try:
         document = pdfium.PdfDocument(data)
-    except pdfium.PdfiumError as error:
-        message = str(error).lower()
-        if "password" in message or "security" in message:
+    except pdfium.PdfiumError:
+        # PDFium's error code (FPDF_GetLastError) is stale when it refuses a PDF without pages
+        # (it still says the previous failure, or "Success"): judge by the bytes instead.
+        if b"/Encrypt" in data:
             raise PdfRejected("the PDF is encrypted; upload it without a password",
                               "encrypted") from None
-        raise PdfRejected(f"the PDF is corrupt and cannot be opened ({error})", "corrupt") from None
+        if re.search(rb"/Count\s+0\b", data) and not re.search(rb"/Count\s+[1-9]", data):
+            raise PdfRejected("the PDF has no pages", "no_pages") from None
+        raise PdfRejected("the PDF is corrupt and cannot be opened", "corrupt") from None
     pages = len(document)
     if pages == 0:
         document.close()

@@ -1,0 +1,46 @@
+"""The Lambda entry points of the SmartCat pipeline, one per SQS queue (see serverless.yml).
+
+    split      ← split queue      (S3: a PDF arrived under uploads/)
+    page       ← pages queue      (one message per page)
+    aggregate  ← aggregate queue  (a job's pages are all accounted for)
+
+Each takes the SQS event Lambda sends, `{"Records": [{"messageId", "receiptHandle", "body",
+"attributes": {"ApproximateReceiveCount", ...}, "eventSource": "aws:sqs", ...}]}`, and answers
+`{"batchItemFailures": [{"itemIdentifier": <messageId>}, ...]}` (the event source mappings
+declare `functionResponseTypes: [ReportBatchItemFailures]`): only the failed messages come back.
+
+The settings and the pipeline, with its clients and the classifier, are made once per container
+on first use. The local worker (worker.py) calls these same functions with the same events.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+
+from .. import settings
+from .pipeline import Pipeline
+
+if "AWS_LAMBDA_FUNCTION_NAME" in os.environ:
+    logging.getLogger().setLevel(logging.INFO)  # Lambda's root logger defaults to WARNING
+
+_pipeline: Pipeline | None = None
+
+
+def pipeline() -> Pipeline:
+    global _pipeline
+    if _pipeline is None:
+        _pipeline = Pipeline(settings.from_env())
+    return _pipeline
+
+
+def split(event: dict, context=None) -> dict:
+    return pipeline().split(event, context)
+
+
+def page(event: dict, context=None) -> dict:
+    return pipeline().page(event, context)
+
+
+def aggregate(event: dict, context=None) -> dict:
+    return pipeline().aggregate(event, context)

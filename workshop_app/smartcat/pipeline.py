@@ -1,0 +1,274 @@
+"""The SmartCat pipeline's three steps, as SQS batch handlers: split, page, aggregate.
+
+    uploads/<id>.pdf ──S3 event──▶ split ──one message per page──▶ page ──"all done"──▶ aggregate
+                                   │ validates, writes one        │ text layer or OCR,  │ groups pages into
+                                   │ PDF per page, job: running   │ classify, count it  │ documents, job: done
+
+Every step is safe to run twice on the same message (SQS delivers at least once):
+
+- split resumes a job that is already running with the same page count, and otherwise does
+  nothing to a job that is over or gone;
+- page skips a page that already has a result, and records a result together with the job's
+  counter in one conditional transaction (jobs_store), so no page is counted twice;
+- aggregate writes the same output again at worst, and the job turns `done` exactly once.
+
+A handler takes an SQS event and answers with the messages that failed (`batchItemFailures`):
+SQS redelivers those after their visibility timeout, the others are deleted. On a message's last
+delivery (ApproximateReceiveCount = MAX_RECEIVE_COUNT, the queues' maxReceiveCount) the failure
+is recorded first (the page as failed, or the job), so the job ends `failed` with a reason while
+the message itself moves on to the dead-letter queue for someone to inspect.
+
+This module imports neither Flask nor numpy: a worker function loads boto3, pypdfium2 and the
+pure-Python classifier, nothing else.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable, Mapping
+
+from . import pages as page_reader
+from .job_files import JobFiles, job_id_from_key
+from .jobs_store import DONE, FAILED, RUNNING, TERMINAL, JobStore
+from .queues import PageMessage, Queues, receive_count
+
+log = logging.getLogger(__name__)
+
+#: PDFium is not thread-safe; the local worker runs handlers on several threads (Lambda runs one
+#: event per process at a time, so there this lock is never contended).
+PDFIUM = threading.Lock()
+
+
+def single_page_pdfs(data: bytes) -> list[bytes]:
+    """Each page of a (validated) PDF as a PDF of its own, in page order."""
+    import pypdfium2 as pdfium
+
+    singles = []
+    with PDFIUM:
+        document = page_reader.open_pdf(data)
+        try:
+            for index in range(len(document)):
+                single = pdfium.PdfDocument.new()
+                try:
+                    single.import_pages(document, [index])
+                    buffer = io.BytesIO()
+                    single.save(buffer)
+                finally:
+                    single.close()
+                singles.append(buffer.getvalue())
+        finally:
+            document.close()
+    return singles
+
+
+def count_pages(data: bytes, max_pages: int | None = None) -> int:
+    """The number of pages; raises pages.PdfRejected for anything a job cannot take."""
+    with PDFIUM:
+        document = page_reader.open_pdf(data, max_pages=max_pages)
+        try:
+            return len(document)
+        finally:
+            document.close()
+
+
+def read_single_page(data: bytes) -> page_reader.PageText:
+    with PDFIUM:
+        document = page_reader.open_pdf(data)
+        try:
+            return page_reader.read_page(document, 0)
+        finally:
+            document.close()
+
+
+def group_documents(pages: list[dict]) -> list[dict]:
+    """Consecutive pages with the same label form one document."""
+    documents: list[dict] = []
+    for page in pages:
+        last = documents[-1] if documents else None
+        if last and last["label"] == page["label"] and last["last_page"] == page["page"] - 1:
+            last["last_page"] = page["page"]
+        else:
+            documents.append({"label": page["label"], "first_page": page["page"],
+                              "last_page": page["page"]})
+    return documents
+
+
+class ClassifierHolder:
+    """The page classifier, loaded (and verified) once per process: a Lambda container's life."""
+
+    def __init__(self, uri: str):
+        self.uri = uri
+        self._classifier = None
+        self._lock = threading.Lock()
+        self.loads = 0
+
+    def get(self):
+        if self._classifier is None:
+            with self._lock:
+                if self._classifier is None:
+                    from .classifier import PageClassifier
+
+                    self.loads += 1
+                    self._classifier = PageClassifier.load(self.uri)
+        return self._classifier
+
+
+class Pipeline:
+    """The handlers' logic, with its resources named by the settings (workshop_app.settings)."""
+
+    def __init__(self, settings: Mapping):
+        self.jobs = JobStore(settings["JOBS_TABLE"], settings["JOB_RETENTION_DAYS"])
+        self.files = JobFiles(settings["DOCUMENTS_BUCKET"])
+        self.queues = Queues(settings["PAGES_QUEUE_URL"], settings["AGGREGATE_QUEUE_URL"])
+        self.classifier = ClassifierHolder(settings["DOCUMENT_MODEL_URI"])
+        self.max_pages = settings["MAX_PAGES"]
+        self.max_bytes = settings["MAX_PDF_BYTES"]
+        self.max_receive_count = settings["MAX_RECEIVE_COUNT"]
+
+    # -- the Lambda handlers' bodies -----------------------------------------------------------
+
+    def split(self, event: dict, context=None) -> dict:
+        return self._each(event, self.split_message, self._split_gave_up)
+
+    def page(self, event: dict, context=None) -> dict:
+        return self._each(event, self.page_message, self._page_gave_up)
+
+    def aggregate(self, event: dict, context=None) -> dict:
+        return self._each(event, self.aggregate_message, self._aggregate_gave_up)
+
+    def _each(self, event: dict, handle: Callable[[dict], None],
+              gave_up: Callable[[dict, Exception], None]) -> dict:
+        failures = []
+        for record in event.get("Records", []):
+            try:
+                handle(record)
+            except Exception as error:  # noqa: BLE001 (any fault: report this message only)
+                last = receive_count(record) >= self.max_receive_count
+                log.exception("message %s failed (delivery %d of %d)", record.get("messageId"),
+                              receive_count(record), self.max_receive_count)
+                if last:
+                    try:
+                        gave_up(record, error)
+                    except Exception:  # noqa: BLE001 (the message still goes to the DLQ)
+                        log.exception("could not record the failure of %s", record.get("messageId"))
+                failures.append({"itemIdentifier": record["messageId"]})
+        return {"batchItemFailures": failures}
+
+    # -- split -------------------------------------------------------------------------------
+
+    @staticmethod
+    def _uploaded_jobs(record: dict) -> list[str]:
+        body = json.loads(record["body"])
+        if body.get("Event") == "s3:TestEvent":  # S3 sends one when the notification is set up
+            return []
+        jobs = []
+        for s3_record in body.get("Records", []):
+            if not s3_record.get("eventName", "").startswith("ObjectCreated"):
+                continue
+            job_id = job_id_from_key(s3_record["s3"]["object"]["key"])
+            if job_id is None:
+                log.warning("ignoring an object outside uploads/: %s", s3_record["s3"]["object"])
+            else:
+                jobs.append(job_id)
+        return jobs
+
+    def split_message(self, record: dict) -> None:
+        for job_id in self._uploaded_jobs(record):
+            self.split_job(job_id)
+
+    def split_job(self, job_id: str) -> None:
+        job = self.jobs.get(job_id)
+        if job is None:  # deleted, or an upload no job was created for: nobody wants it
+            log.info("no job %s: deleting its upload", job_id)
+            self.files.delete(job_id)
+            return
+        if job["status"] in TERMINAL:
+            return
+        size = self.files.upload_size(job_id)
+        if size is None:
+            return  # deleted meanwhile
+        if size > self.max_bytes:
+            self.jobs.fail(job_id, f"the PDF has {size:,} bytes; the limit is {self.max_bytes:,}")
+            return
+        data = self.files.get_upload(job_id)
+        try:
+            pages = count_pages(data, self.max_pages)
+        except page_reader.PdfRejected as rejected:
+            self.jobs.fail(job_id, rejected.reason)
+            return
+        if not self.jobs.start(job_id, pages):
+            return  # deleted or over meanwhile
+        for page, single in enumerate(single_page_pdfs(data), 1):
+            self.files.put_page(job_id, page, single)
+        self.queues.send_pages(job_id, pages)
+
+    def _split_gave_up(self, record: dict, error: Exception) -> None:
+        for job_id in self._uploaded_jobs(record):
+            self.jobs.fail(job_id, f"the PDF could not be split into pages ({error})")
+
+    # -- page --------------------------------------------------------------------------------
+
+    def page_message(self, record: dict) -> None:
+        message = PageMessage.parse(record["body"])
+        job = self.jobs.get(message.job_id)
+        if job is None or job["status"] != RUNNING:
+            return  # deleted, or already over: nothing to add
+        if self.jobs.has_page(message.job_id, message.page):
+            self._aggregate_if_complete(message.job_id)  # a repeat; perhaps the first one died
+            return                                      # before it could send this
+        started = time.perf_counter()
+        text = read_single_page(self.files.get_page(message.job_id, message.page))
+        [prediction] = self.classifier.get().predict([text.text])
+        self.jobs.record_page(message.job_id, message.page, {
+            "label": prediction.label, "confidence": round(prediction.confidence, 4),
+            "method": text.method, "seconds": round(time.perf_counter() - started, 3)})
+        self._aggregate_if_complete(message.job_id)
+
+    def _page_gave_up(self, record: dict, error: Exception) -> None:
+        message = PageMessage.parse(record["body"])
+        reason = f"{type(error).__name__}: {error}"[:300]
+        self.jobs.record_page(message.job_id, message.page, {"reason": reason}, failed=True)
+        self._aggregate_if_complete(message.job_id)
+
+    def _aggregate_if_complete(self, job_id: str) -> None:
+        job = self.jobs.get(job_id)
+        if (job and job["status"] == RUNNING and job.get("pages_total") is not None
+                and job["pages_done"] + job["pages_failed"] >= job["pages_total"]):
+            self.queues.send_aggregate(job_id)
+
+    # -- aggregate ---------------------------------------------------------------------------
+
+    def aggregate_message(self, record: dict) -> None:
+        job_id = str(json.loads(record["body"])["job_id"])
+        job = self.jobs.get(job_id)
+        if job is None or job["status"] != RUNNING:
+            return  # over already (a repeated message), or deleted
+        pages = self.jobs.pages(job_id)
+        if len(pages) < job["pages_total"]:
+            # Counters and page records are written in one transaction, so this means a page
+            # record was deleted under us: retrying will not help, and the stall check ends it.
+            log.warning("job %s: %d of %d page records", job_id, len(pages), job["pages_total"])
+            return
+        failed = [p for p in pages if p["status"] == FAILED]
+        if failed:
+            detail = "; ".join(f"page {p['page']}: {p.get('reason', 'failed')}" for p in failed[:5])
+            more = f" (and {len(failed) - 5} more)" if len(failed) > 5 else ""
+            self.jobs.finish(job_id, FAILED,
+                             f"{len(failed)} of {len(pages)} pages could not be read: {detail}{more}")
+            return
+        page_results = [{"page": p["page"], "label": p["label"], "confidence": p["confidence"],
+                         "method": p["method"]} for p in pages]
+        output = {"job_id": job_id, "model_id": self.classifier.get().model_id,
+                  "pages": page_results, "documents": group_documents(page_results)}
+        self.files.put_output(job_id, output)  # before `done`: a done job always has its output
+        if self.jobs.finish(job_id, DONE):
+            log.info("job %s done: %d pages, %d documents", job_id, len(pages),
+                     len(output["documents"]))
+
+    def _aggregate_gave_up(self, record: dict, error: Exception) -> None:
+        job_id = str(json.loads(record["body"])["job_id"])
+        self.jobs.fail(job_id, f"the pages could not be put together ({error})")
