@@ -69,8 +69,10 @@ def test_lab_serves_jupyterlab_with_the_stack_running():
 
 def test_tables_come_from_serverless_yml():
     tables = declared_tables()
-    assert list(tables) == ["CARS_TABLE"]
+    assert list(tables) == ["CARS_TABLE", "JOBS_TABLE"]
     assert tables["CARS_TABLE"]["KeySchema"] == [{"AttributeName": "carid", "KeyType": "HASH"}]
+    assert tables["JOBS_TABLE"]["KeySchema"] == [{"AttributeName": "job_id", "KeyType": "HASH"},
+                                                 {"AttributeName": "item", "KeyType": "RANGE"}]
 
 
 def test_ensure_local_aws_reuses_a_running_server(aws_env, monkeypatch):

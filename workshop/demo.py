@@ -1,7 +1,9 @@
 """`make demo`: start the local stack, take the API on a scripted tour, shut everything down.
 
 Each step prints the request and the response. The tour checks every status code, so it exits
-non-zero if the API misbehaves.
+non-zero if the API misbehaves. The second part is SmartCat: a generated PDF of several
+customer documents (one of them scanned) is uploaded, the job followed until it redirects to its
+output, and every page's label printed.
 
     python -m workshop.demo [--port 5000] [--moto-port 4566]
 """
@@ -85,6 +87,104 @@ def run_tour(base_url: str, out=sys.stdout) -> bool:
     return ok
 
 
+def smartcat_pdf() -> tuple[bytes, list[str]]:
+    """A customer's upload: four generated documents in one PDF, the ID card scanned (only OCR
+    reads it); and the label each page should get."""
+    import io
+
+    import pypdfium2 as pdfium
+
+    from .smartcat_corpus import render_document, scan
+
+    parts = [("payslip", render_document("payslip", 11)),
+             ("bank_statement", render_document("bank_statement", 12)),
+             ("id_card", scan(render_document("id_card", 13), 13)),
+             ("tax_assessment", render_document("tax_assessment", 14))]
+    bundle, labels = pdfium.PdfDocument.new(), []
+    for label, data in parts:
+        source = pdfium.PdfDocument(data)
+        labels += [label] * len(source)
+        bundle.import_pages(source)
+        source.close()
+    buffer = io.BytesIO()
+    bundle.save(buffer)
+    return buffer.getvalue(), labels
+
+
+def run_smartcat_tour(base_url: str, out=sys.stdout, timeout: float = 180) -> bool:
+    """Upload a multi-document PDF, follow the job to its output, print the pages; then a bad
+    upload and the clean-up. Returns whether everything was as expected."""
+    session, ok = requests.Session(), True
+
+    def step(title: str) -> None:
+        print(f"\n── SmartCat  {title} " + "─" * max(0, 60 - len(title)), file=out)
+
+    def expect(response, status: int) -> None:
+        nonlocal ok
+        phrase = HTTPStatus(response.status_code).phrase
+        location = response.headers.get("Location")
+        print(f"  ← {response.status_code} {phrase}" + (f"  Location: {location}" if location
+                                                        else ""), file=out)
+        if response.status_code != status:
+            print(f"  ✗ expected {status}: {response.text[:300]}", file=out)
+            ok = False
+
+    data, labels = smartcat_pdf()
+    step("Upload a customer's PDF: the job runs asynchronously")
+    print(f"  → POST /jobs  ({len(data):,} bytes, {len(labels)} pages, Content-Type: "
+          "application/pdf)", file=out)
+    response = session.post(f"{base_url}/jobs", data=data,
+                            headers={"Content-Type": "application/pdf"}, timeout=30)
+    expect(response, 202)
+    if response.status_code != 202:
+        return False
+    print(_show(response.json()), file=out)
+    job_url = base_url + response.headers["Location"]
+
+    step("Follow it: 200 with progress, then 303 See Other to the output")
+    started, last = time.perf_counter(), None
+    while True:
+        response = session.get(job_url, allow_redirects=False, timeout=30)
+        job = response.json()
+        progress = (job["status"], job["pages_done"], job["pages_total"])
+        if progress != last:
+            print(f"  {time.perf_counter() - started:5.1f} s  {job['status']:8}  "
+                  f"{job['pages_done']}/{job['pages_total'] or '?'} pages", file=out)
+            last = progress
+        if response.status_code != 200 or job["status"] == "failed":
+            break
+        if time.perf_counter() - started > timeout:
+            print(f"  ✗ not done after {timeout:.0f} s", file=out)
+            return False
+        time.sleep(0.25)
+    expect(response, 303)
+    if response.status_code != 303:
+        return False
+
+    step("The output: every page's label, and the documents they form")
+    output = session.get(base_url + response.headers["Location"], timeout=30)
+    expect(output, 200)
+    result = output.json()
+    for page, truth in zip(result["pages"], labels, strict=True):
+        mark = "✓" if page["label"] == truth else f"✗ (is {truth})"
+        print(f"  page {page['page']:2}  {page['label']:16} {page['confidence']:.2f}  "
+              f"{page['method']:4}  {mark}", file=out)
+    for document in result["documents"]:
+        print(f"  pages {document['first_page']}-{document['last_page']}: {document['label']}",
+              file=out)
+
+    step("A file that is not a PDF is refused at once")
+    response = session.post(f"{base_url}/jobs", data=b"PK\x03\x04 a zip file",
+                            headers={"Content-Type": "application/pdf"}, timeout=30)
+    expect(response, 422)
+    print(_show(response.json()), file=out)
+
+    step("Delete the job: its records and files are gone")
+    expect(session.delete(job_url, timeout=30), 204)
+    expect(session.get(job_url, timeout=30), 404)
+    return ok
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     port_arguments(parser)
@@ -97,6 +197,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"starting local AWS on :{args.moto_port} and the API on :{args.port} ...", flush=True)
     with LocalStack(args.port, args.moto_port, quiet=True) as stack:
         ok = run_tour(stack.url)
+        ok = run_smartcat_tour(stack.url) and ok
     print("\nlocal stack stopped. " + ("The tour went as expected." if ok else
                                         "Some responses were not what the tour expected."))
     return 0 if ok else 1

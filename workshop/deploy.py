@@ -138,20 +138,22 @@ def check_deployed(client) -> int:
 
 
 def before_remove() -> int:
-    """Delete every object version in the model bucket, so CloudFormation can delete it."""
+    """Delete every object (version) in the model bucket and SmartCat's documents bucket, so
+    CloudFormation can delete them."""
     client = _clients()
-    try:
-        bucket = physical_id(client, "ModelBucket")
-    except Exception as e:  # noqa: BLE001 (no stack, nothing to empty)
-        print(f"no bucket to empty ({type(e).__name__})")
-        return 0
     s3 = client("s3")
-    for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket):
-        objects = [{"Key": v["Key"], "VersionId": v["VersionId"]}
-                   for v in page.get("Versions", []) + page.get("DeleteMarkers", [])]
-        if objects:
-            s3.delete_objects(Bucket=bucket, Delete={"Objects": objects})
-    print(f"emptied s3://{bucket}")
+    for logical_id in ("ModelBucket", "DocumentsBucket"):
+        try:
+            bucket = physical_id(client, logical_id)
+        except Exception as e:  # noqa: BLE001 (no stack, nothing to empty)
+            print(f"no {logical_id} to empty ({type(e).__name__})")
+            continue
+        for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket):
+            objects = [{"Key": v["Key"], "VersionId": v["VersionId"]}
+                       for v in page.get("Versions", []) + page.get("DeleteMarkers", [])]
+            if objects:
+                s3.delete_objects(Bucket=bucket, Delete={"Objects": objects})
+        print(f"emptied s3://{bucket}")
     return 0
 
 

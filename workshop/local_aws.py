@@ -1,5 +1,7 @@
 """Local AWS for the workshop: a real moto server (S3, DynamoDB, SQS over HTTP) on localhost,
-with the DynamoDB tables that serverless.yml declares.
+with the DynamoDB tables that serverless.yml declares, and SmartCat's queues (with their
+dead-letter queues) and documents bucket (with its notification to the split queue), also as
+serverless.yml declares them.
 
 The app needs no change to use it: boto3 honours AWS_ENDPOINT_URL, which `env()` sets.
 
@@ -156,18 +158,181 @@ def stage_table_names(stage: str, path: Path = SERVERLESS_YML) -> dict[str, str]
             .replace("${sls:stage}", stage) for variable in declared_tables(path)}
 
 
-def create_tables(names: dict[str, str], endpoint: str) -> None:
-    """Create each declared table (names: env variable -> table name) unless it exists."""
+def _client(service: str, endpoint: str):
     import boto3
 
     local = env(endpoint)
-    client = boto3.client("dynamodb", endpoint_url=endpoint, region_name=REGION,
-                          aws_access_key_id=local["AWS_ACCESS_KEY_ID"],
-                          aws_secret_access_key=local["AWS_SECRET_ACCESS_KEY"])
+    return boto3.client(service, endpoint_url=endpoint, region_name=REGION,
+                        aws_access_key_id=local["AWS_ACCESS_KEY_ID"],
+                        aws_secret_access_key=local["AWS_SECRET_ACCESS_KEY"])
+
+
+def create_tables(names: dict[str, str], endpoint: str) -> None:
+    """Create each declared table named in `names` (env variable -> table name) unless it
+    exists. A TimeToLiveSpecification is applied after creation, as CloudFormation does."""
+    client = _client("dynamodb", endpoint)
     existing = set(client.list_tables()["TableNames"])
     for variable, props in declared_tables().items():
-        if names[variable] not in existing:
+        if variable in names and names[variable] not in existing:
+            props = dict(props)
+            ttl = props.pop("TimeToLiveSpecification", None)
             client.create_table(TableName=names[variable], **props)
+            if ttl:
+                client.update_time_to_live(TableName=names[variable],
+                                           TimeToLiveSpecification=ttl)
+
+
+# -- SmartCat: queues, bucket and the functions they trigger, from serverless.yml ------------
+
+def _resolve(doc: dict, value):
+    """`${self:a.b}` (the only variable the SmartCat resources use) resolved in `doc`."""
+    import re
+
+    match = re.fullmatch(r"\$\{self:([\w.]+)\}", value) if isinstance(value, str) else None
+    if not match:
+        return value
+    for part in match.group(1).split("."):
+        doc = doc[part]
+    return doc
+
+
+def _getatt_resource(value: dict) -> str:
+    """The logical id in {"Fn::GetAtt": "X.Arn"} (the short !GetAtt form) or ["X", "Arn"]."""
+    target = value["Fn::GetAtt"]
+    return target.split(".")[0] if isinstance(target, str) else target[0]
+
+
+def declared_queues(path: Path = SERVERLESS_YML) -> dict[str, dict]:
+    """The SQS queues under serverless.yml's resources: logical id -> their Properties, with
+    `${self:...}` resolved. A RedrivePolicy names its dead-letter queue by {"Fn::GetAtt"}."""
+    doc = read_serverless_yml(path)
+    queues = {}
+    for name, resource in doc["resources"]["Resources"].items():
+        if resource["Type"] == "AWS::SQS::Queue":
+            props = dict(resource.get("Properties", {}))
+            if "RedrivePolicy" in props:
+                props["RedrivePolicy"] = {k: _resolve(doc, v)
+                                          for k, v in props["RedrivePolicy"].items()}
+            queues[name] = props
+    return queues
+
+
+def create_queues(prefix: str, endpoint: str, visibility_timeout: int | None = None
+                  ) -> dict[str, str]:
+    """Create every declared queue as `<prefix>-<LogicalId>` (dead-letter queues first, so the
+    redrive policies can name them); logical id -> queue URL. `visibility_timeout` overrides
+    the declared ones (the fault tests wait for redeliveries)."""
+    import json
+
+    sqs = _client("sqs", endpoint)
+    queues = declared_queues()
+    urls: dict[str, str] = {}
+    arns: dict[str, str] = {}
+
+    def create(name: str) -> None:
+        props = queues[name]
+        attributes = {k: str(v) for k, v in props.items()
+                      if k in ("VisibilityTimeout", "MessageRetentionPeriod", "DelaySeconds",
+                               "ReceiveMessageWaitTimeSeconds", "MaximumMessageSize")}
+        if visibility_timeout is not None:
+            attributes["VisibilityTimeout"] = str(visibility_timeout)
+        redrive = props.get("RedrivePolicy")
+        if redrive:
+            dead_letter = _getatt_resource(redrive["deadLetterTargetArn"])
+            if dead_letter not in arns:
+                create(dead_letter)
+            attributes["RedrivePolicy"] = json.dumps({
+                "deadLetterTargetArn": arns[dead_letter],
+                "maxReceiveCount": int(redrive["maxReceiveCount"])})
+        url = sqs.create_queue(QueueName=f"{prefix}-{name}", Attributes=attributes)["QueueUrl"]
+        urls[name] = url
+        arns[name] = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"]
+                                              )["Attributes"]["QueueArn"]
+
+    for name in queues:
+        if name not in urls:
+            create(name)
+    return urls
+
+
+def _documents_bucket(path: Path = SERVERLESS_YML) -> dict:
+    return read_serverless_yml(path)["resources"]["Resources"]["DocumentsBucket"]["Properties"]
+
+
+def create_documents_bucket(name: str, queue_arns: dict[str, str], endpoint: str) -> None:
+    """The documents bucket with serverless.yml's lifecycle, CORS and notifications (each
+    queue named by its logical id in `queue_arns`), unless it exists."""
+    s3 = _client("s3", endpoint)
+    if name in {b["Name"] for b in s3.list_buckets()["Buckets"]}:
+        return
+    s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": REGION})
+    props = _documents_bucket()
+    s3.put_bucket_lifecycle_configuration(Bucket=name, LifecycleConfiguration={"Rules": [
+        {"ID": rule["Id"], "Status": rule["Status"], "Filter": {"Prefix": rule["Prefix"]},
+         "Expiration": {"Days": rule["ExpirationInDays"]}}
+        for rule in props["LifecycleConfiguration"]["Rules"]]})
+    # CloudFormation's CORS rule keys differ from the API's in one name.
+    s3.put_bucket_cors(Bucket=name, CORSConfiguration={"CORSRules": [
+        {("MaxAgeSeconds" if k == "MaxAge" else k): v for k, v in rule.items()}
+        for rule in props["CorsConfiguration"]["CorsRules"]]})
+    s3.put_bucket_notification_configuration(Bucket=name, NotificationConfiguration={
+        "QueueConfigurations": [
+            {"QueueArn": queue_arns[_getatt_resource(q["Queue"])], "Events": [q["Event"]],
+             "Filter": {"Key": {"FilterRules": q["Filter"]["S3Key"]["Rules"]}}}
+            for q in props["NotificationConfiguration"]["QueueConfigurations"]]})
+
+
+#: Which queue URL each setting holds (the functions' `!Ref <Queue>` environment variables).
+QUEUE_SETTINGS = {"SPLIT_QUEUE_URL": "SplitQueue", "PAGES_QUEUE_URL": "PagesQueue",
+                  "AGGREGATE_QUEUE_URL": "AggregateQueue"}
+
+
+def create_pipeline(endpoint: str, bucket: str, prefix: str = "workshop",
+                    visibility_timeout: int | None = None) -> dict[str, str]:
+    """SmartCat's queues and documents bucket in local AWS. Returns the environment the app,
+    the handlers and the worker need: DOCUMENTS_BUCKET and each queue's URL (QUEUE_SETTINGS;
+    the dead-letter queues as <LogicalId>_URL too, for the tests and notebook 08)."""
+    urls = create_queues(prefix, endpoint, visibility_timeout)
+    sqs = _client("sqs", endpoint)
+    arns = {name: sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"]
+                                           )["Attributes"]["QueueArn"] for name, url in urls.items()}
+    create_documents_bucket(bucket, arns, endpoint)
+    return {"DOCUMENTS_BUCKET": bucket,
+            **{setting: urls[name] for setting, name in QUEUE_SETTINGS.items()},
+            **{f"{name}_URL": url for name, url in urls.items()}}
+
+
+def pipeline_functions(path: Path = SERVERLESS_YML) -> dict[str, dict]:
+    """The functions an SQS queue triggers: name -> {"handler": "module.function", "queue":
+    logical id, "batch_size", "timeout"} (what Lambda's event source mappings would do)."""
+    doc = read_serverless_yml(path)
+    default_timeout = doc["provider"].get("timeout", 6)
+    functions = {}
+    for name, function in doc["functions"].items():
+        for event in function.get("events", []):
+            if "sqs" in event:
+                module, _, attribute = function["handler"].rpartition(".")
+                functions[name] = {"handler": f"{module.replace('/', '.')}.{attribute}",
+                                   "queue": _getatt_resource(event["sqs"]["arn"]),
+                                   "batch_size": int(event["sqs"].get("batchSize", 10)),
+                                   "timeout": function.get("timeout", default_timeout)}
+    return functions
+
+
+def pipeline_routes(environ=os.environ) -> list:
+    """Worker routes for serverless.yml's SQS functions, calling their real handlers; queue
+    URLs from `environ` (as create_pipeline() returned them)."""
+    import importlib
+
+    from workshop_app.smartcat.worker import Route
+
+    routes = []
+    for name, function in pipeline_functions().items():
+        module, _, attribute = function["handler"].rpartition(".")
+        handler = getattr(importlib.import_module(module), attribute)
+        routes.append(Route(name, environ[f"{function['queue']}_URL"], handler,
+                            function["batch_size"], function["timeout"]))
+    return routes
 
 
 def table_names(environ=os.environ) -> dict[str, str]:
@@ -194,6 +359,17 @@ def ensure_local_aws(port: int | None = None) -> str:
     return endpoint
 
 
+def ensure_pipeline(port: int | None = None) -> dict[str, str]:
+    """ensure_local_aws(), plus SmartCat's queues and bucket; their settings are put into this
+    process's environment (for the app and the handlers) and returned. Safe to call again."""
+    from workshop_app.settings import from_env
+
+    endpoint = ensure_local_aws(port)
+    pipeline_env = create_pipeline(endpoint, from_env()["DOCUMENTS_BUCKET"])
+    os.environ.update(pipeline_env)
+    return pipeline_env
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Run local AWS (moto) until Ctrl-C.")
     parser.add_argument("--port", type=int, default=int(os.environ.get("MOTO_PORT", 4566)))
@@ -212,6 +388,9 @@ def main(argv: list[str] | None = None) -> int:
     exit_on_sigterm()
     with MotoServer(args.port) as server:
         create_tables(table_names(), server.endpoint)
+        from workshop_app.settings import from_env
+
+        create_pipeline(server.endpoint, from_env()["DOCUMENTS_BUCKET"])
         print(f"local AWS on {server.endpoint} (Ctrl-C to stop)", flush=True)
         try:
             server.process.wait()

@@ -17,6 +17,7 @@ from . import ROOT
 from .local_aws import (
     MotoServer,
     Service,
+    create_pipeline,
     create_tables,
     env,
     exit_on_sigterm,
@@ -26,6 +27,9 @@ from .local_aws import (
 )
 
 STAGE = "offline"
+# serverless-offline cannot resolve the bucket's CloudFormation name: serverless.yml takes this one
+# as --param=documentsBucket (the jobs routes store uploads there).
+DOCUMENTS_BUCKET = f"serverless-ml-workshop-{STAGE}-documents"
 # A fixed key for local use only: API Gateway in AWS generates its own (see serverless.yml).
 LOCAL_API_KEY = "workshop-local-api-key-do-not-use-in-aws"
 
@@ -43,6 +47,7 @@ class Offline(Service):
         self.moto.start()
         try:
             create_tables(stage_table_names(STAGE), self.moto.endpoint)
+            create_pipeline(self.moto.endpoint, DOCUMENTS_BUCKET, prefix=f"workshop-{STAGE}")
             venv_bin = str(Path(sys.executable).parent)
             environment = {**os.environ, **env(self.moto.endpoint), "PORT": str(self.port),
                            "LAMBDA_PORT": str(self.lambda_port), "API_KEY": LOCAL_API_KEY,
@@ -53,6 +58,7 @@ class Offline(Service):
             # A process group of its own, so that stop() ends npx, node and the Python workers.
             self.process = subprocess.Popen(
                 [str(ROOT / "node_modules" / ".bin" / "sls"), "offline", "start", "--stage", STAGE,
+                 f"--param=documentsBucket={DOCUMENTS_BUCKET}",
                  "--host", "127.0.0.1"],
                 cwd=ROOT, env=environment, stdout=output, stderr=output, start_new_session=True)
             wait_for_http(f"{self.url}/openapi.json", timeout=90, process=self.process)
