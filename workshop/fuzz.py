@@ -1,0 +1,156 @@
+"""Fuzz the running API from its own OpenAPI document with schemathesis, over real HTTP.
+
+    python -m workshop.fuzz [--requests 1000] [--seed 7]    # starts the local stack itself
+    python -m workshop.fuzz --url http://127.0.0.1:5000     # an API that is already running
+
+Schemathesis generates requests for every operation of /openapi.json (examples, coverage of
+each constraint's edges, random data valid and invalid, and stateful create-read-update-delete
+chains that follow the links between operations) and applies every check it has: no 5xx, status,
+content type, headers and body as documented, invalid data rejected, valid data accepted, a
+deleted car really gone. Its HAR report records each request sent: this module counts them,
+fails unless there were at least `--requests` and every operation got some, and prints a summary.
+"""
+
+import argparse
+import json
+import math
+import os
+import re
+import subprocess
+import sys
+import tempfile
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from . import ROOT
+
+CONFIG = Path(__file__).with_name("schemathesis.toml")
+HOOKS = "workshop.fuzz_hooks"
+SCHEMATHESIS = Path(sys.executable).with_name("schemathesis")
+
+
+@dataclass
+class FuzzResult:
+    passed: bool
+    requests: int  # HTTP requests sent, counted in the HAR report
+    generated: int  # test cases schemathesis says it generated
+    per_operation: Counter  # "GET /cars/{carid}" -> requests
+    statuses: Counter  # status code -> requests
+    failures: list[dict]  # schemathesis' failure summaries (empty when passed)
+    output: str  # schemathesis' own report, for a person
+
+    def summary(self, documented: list[str]) -> str:
+        probes = sum(n for op, n in self.per_operation.items() if op not in documented)
+        lines = [f"{self.requests} requests over {len(documented)} operations "
+                 f"({self.generated} test cases), "
+                 f"{'no failures' if self.passed else f'failures: {len(self.failures)} kind(s)'}"]
+        lines += [f"  {self.per_operation[op]:6d}  {op}" for op in documented]
+        lines.append(f"  {probes:6d}  undocumented methods (405 expected)")
+        lines.append("  statuses: " + ", ".join(f"{s}: {n}" for s, n in sorted(self.statuses.items())))
+        return "\n".join(lines)
+
+
+def operations(document: dict, include: str | None = None) -> list[tuple[str, str]]:
+    """(METHOD, path template) for each operation the document describes (whose path matches
+    the regular expression `include`, if given)."""
+    return [(method.upper(), path) for path, item in document["paths"].items()
+            for method in item if method in {"get", "put", "post", "delete", "patch", "head"}
+            and (include is None or re.search(include, path))]
+
+
+def _template(path: str, templates: list[str]) -> str:
+    """The document's path template that a concrete path matches ("/cars/ab.." -> "/cars/{carid}")."""
+    for template in templates:
+        if re.fullmatch(re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(template)), path):
+            return template
+    return path
+
+
+def fetch_document(base_url: str) -> dict:
+    import urllib.request
+
+    with urllib.request.urlopen(f"{base_url}/openapi.json", timeout=10) as answer:  # noqa: S310
+        return json.load(answer)
+
+
+def run(base_url: str, requests: int, seed: int = 7, workdir: Path | None = None,
+        include: str | None = None) -> FuzzResult:
+    """Fuzz the API at `base_url`, asking schemathesis for at least `requests` requests, over
+    the operations whose path matches `include` (a regular expression; default: all)."""
+    document = fetch_document(base_url)
+    ops = operations(document, include)
+    # --max-examples is per operation and per phase; the coverage and stateful phases add more.
+    per_operation = max(1, math.ceil(requests / len(ops)))
+    with tempfile.TemporaryDirectory(prefix="fuzz-", dir=workdir) as tmp:
+        report = Path(tmp)
+        # From a file, not the URL: schemathesis leaves out the operation its schema URL names,
+        # and GET /openapi.json is a route like the others.
+        (report / "openapi.json").write_text(json.dumps(document))
+        command = [str(SCHEMATHESIS), "--no-color", "--config-file", str(CONFIG), "run",
+                   str(report / "openapi.json"), "--url", base_url, "--checks", "all", "--max-examples",
+                   str(per_operation), "--seed", str(seed), "--workers", "1",
+                   "--generation-database", "none", "--request-timeout", "30",
+                   "--report", "har,json", "--report-dir", str(report)]
+        if include:
+            command += ["--include-path-regex", include]
+        # cwd: schemathesis keeps a cache folder in the directory it runs in.
+        done = subprocess.run(command, cwd=report, capture_output=True, text=True, timeout=3600,
+                              env={**os.environ, "SCHEMATHESIS_HOOKS": HOOKS})
+        har, summary = list(report.glob("har-*.json")), list(report.glob("json-*.json"))
+        if not (har and summary):
+            raise RuntimeError(f"schemathesis wrote no report:\n{done.stdout}{done.stderr}")
+        entries = json.loads(har[0].read_text())["log"]["entries"]
+        stats = json.loads(summary[0].read_text())
+    templates = [path for _, path in ops]
+    per_op = Counter(f"{e['request']['method']} {_template(urlsplit(e['request']['url']).path, templates)}"
+                     for e in entries)
+    return FuzzResult(
+        passed=done.returncode == 0 and not stats["failures"] and not stats["errors"],
+        requests=len(entries), generated=stats["test_cases"]["generated"], per_operation=per_op,
+        statuses=Counter(e["response"]["status"] for e in entries), failures=stats["failures"],
+        output=done.stdout + done.stderr)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=1000,
+                        help="at least this many generated requests (default 1000)")
+    parser.add_argument("--seed", type=int, default=7, help="schemathesis' seed (default 7)")
+    parser.add_argument("--url", help="fuzz this running API instead of starting the local stack")
+    parser.add_argument("--include", help="only the paths matching this regular expression")
+    args = parser.parse_args(argv)
+    from .local_aws import exit_on_sigterm, free_port
+    from .stack import LocalStack
+
+    exit_on_sigterm()
+    if args.url:
+        url = args.url.rstrip("/")
+        result = run(url, args.requests, args.seed, include=args.include)
+        return report(result, operations(fetch_document(url), args.include), args.requests)
+    with LocalStack(free_port(), free_port(), quiet=True) as stack:
+        print(f"fuzzing {stack.url} (local AWS {stack.moto.endpoint}) with schemathesis, "
+              f"at least {args.requests} requests, seed {args.seed}", flush=True)
+        (ROOT / ".cache").mkdir(exist_ok=True)
+        result = run(stack.url, args.requests, args.seed, ROOT / ".cache", args.include)
+        return report(result, operations(fetch_document(stack.url), args.include), args.requests)
+
+
+def report(result: FuzzResult, ops: list[tuple[str, str]], requests: int) -> int:
+    documented = [f"{m} {p}" for m, p in ops]
+    missing = [op for op in documented if not result.per_operation[op]]
+    if not result.passed:
+        print(result.output)
+    print(result.summary(documented))
+    if result.requests < requests:
+        print(f"only {result.requests} requests were made; asked for at least {requests}")
+    if missing:
+        print(f"operations that got no request: {missing}")
+    ok = result.passed and result.requests >= requests and not missing
+    print("fuzz: passed" if ok else "fuzz: FAILED")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
