@@ -16,7 +16,8 @@ DOC_MODEL := models/documents/manifest.json
 CORPUS_CODE := workshop/smartcat_corpus.py workshop/paperwork.py
 DOC_MODEL_CODE := workshop/train_documents.py workshop/export_documents.py \
 	workshop_app/smartcat/classifier.py workshop_app/smartcat/pages.py
-# Tests run on two processes: the suite is mostly single-threaded work and waiting on servers.
+# Tests run on two processes, a file each at a time: the suite is mostly single-threaded work and
+# waiting on servers. Whatever runs osls takes workshop.lambda_builds.osls_lock() first.
 TEST_PROCESSES ?= 2
 STAGE  ?= dev
 REGION ?= eu-central-1
@@ -174,7 +175,7 @@ lint: $(VENV)/.installed  ## ruff
 
 test: $(VENV)/.installed $(NODE_MODULES) $(SYSTEM) $(MODEL) $(DOC_MODEL) lint  ## the whole test suite: API, storage, packaging, deployment, notebooks
 	$(PY) -m pytest tests notebooks/*.ipynb solutions/*.ipynb --nbval-lax -p no:cacheprovider \
-	  -n $(TEST_PROCESSES) --dist loadgroup --durations=15
+	  -n $(TEST_PROCESSES) --dist loadfile --durations=15
 
 clean:  ## remove the venv, the model and caches
 	rm -rf $(VENV) models .pytest_cache .ruff_cache node_modules .serverless .cache

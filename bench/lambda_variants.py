@@ -24,6 +24,7 @@ from workshop.deploy import UNZIPPED_LIMIT, ZIPPED_LIMIT
 from workshop.lambda_builds import (
     add_app,
     compile_bytecode,
+    osls_lock,
     pip_install,
     remove_bytecode,
     slim,
@@ -89,9 +90,10 @@ def sls_package(work: Path) -> tuple[Path, int, int]:
 
     out = work / "sls"
     venv_bin = Path(sys.executable).parent
-    subprocess.run([str(ROOT / "node_modules" / ".bin" / "sls"), "package", "--stage", "dev",
-                    "--package", str(out)], cwd=ROOT, check=True, capture_output=True,
-                   env={**os.environ, "PATH": f"{venv_bin}{os.pathsep}{os.environ['PATH']}"})
+    with osls_lock():
+        subprocess.run([str(ROOT / "node_modules" / ".bin" / "sls"), "package", "--stage", "dev",
+                        "--package", str(out)], cwd=ROOT, check=True, capture_output=True,
+                       env={**os.environ, "PATH": f"{venv_bin}{os.pathsep}{os.environ['PATH']}"})
     zipped_path = out / "serverless-ml-workshop.zip"
     run_dir = work / "deployed-task"
     unzip(zipped_path, run_dir)

@@ -6,6 +6,7 @@ Every response the `client` fixture receives is checked against the app's OpenAP
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import uuid
@@ -16,6 +17,7 @@ from flask.testing import FlaskClient
 from openapi_check import check_response
 
 from workshop import ROOT
+from workshop.lambda_builds import osls_lock
 from workshop.local_aws import MotoServer, create_tables, env
 from workshop.train_cars import train
 from workshop_app import create_app
@@ -94,15 +96,20 @@ class Packaged:
 
 @pytest.fixture(scope="session")
 def packaged(tmp_path_factory):
-    """`sls package` (osls, as `make package` runs it) into a temporary directory, once."""
-    out = tmp_path_factory.mktemp("package")
-    venv_bin = Path(sys.executable).parent
-    result = subprocess.run(
-        [str(ROOT / "node_modules" / ".bin" / "sls"), "package", "--stage", "dev",
-         "--package", str(out)],
-        cwd=ROOT, capture_output=True, text=True, timeout=600,
-        env={**os.environ, "PATH": f"{venv_bin}{os.pathsep}{os.environ['PATH']}"})
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    """`sls package` (osls, as `make package` runs it) into a temporary directory, once per
+    test run: the test processes (pytest-xdist) share the session's base directory."""
+    out = tmp_path_factory.getbasetemp().parent / "sls-package"
+    with osls_lock():
+        if not (out / "complete").exists():
+            shutil.rmtree(out, ignore_errors=True)
+            venv_bin = Path(sys.executable).parent
+            result = subprocess.run(
+                [str(ROOT / "node_modules" / ".bin" / "sls"), "package", "--stage", "dev",
+                 "--package", str(out)],
+                cwd=ROOT, capture_output=True, text=True, timeout=600,
+                env={**os.environ, "PATH": f"{venv_bin}{os.pathsep}{os.environ['PATH']}"})
+            assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+            (out / "complete").touch()
     return Packaged(out)
 
 
@@ -115,21 +122,6 @@ def car():
 def pytest_configure(config):
     # A stray real AWS profile must never be used by the tests.
     os.environ.pop("AWS_PROFILE", None)
-
-
-# `make test` runs on two processes (pytest-xdist, `--dist loadgroup`). Each file stays on one
-# process, so a notebook's cells run in order in one kernel and a module's servers start once.
-# Whatever runs osls shares `.serverless/requirements` (serverless-python-requirements stages
-# the pip install there), so those files run one after another on the same process.
-RUNS_OSLS = {"test_artifact.py", "test_serverless_template.py", "test_offline.py",
-             "test_deploy_local.py", "test_solutions.py", "05_packaging.ipynb"}
-
-
-def pytest_collection_modifyitems(config, items):
-    for item in items:
-        if not item.get_closest_marker("xdist_group"):
-            group = "osls" if item.path.name in RUNS_OSLS else str(item.path)
-            item.add_marker(pytest.mark.xdist_group(group))
 
 
 # -- SmartCat: jobs table, documents bucket and queues, as serverless.yml declares them --------

@@ -247,7 +247,9 @@ def test_demo_page_labels_an_uploaded_pdf(demo, stack, tmp_path):
     if posted.value.status != 202:  # the page shows the API's message: make it the failure's
         pytest.fail(f"POST /jobs answered {posted.value.status}: "
                     f"{demo.get_by_role('alert').inner_text()}")
-    job_id = posted.value.json()["job_id"]
+    # From the Location header: the body may be gone from the browser's cache by now.
+    assert posted.value.status == 202
+    job_id = posted.value.headers["location"].rsplit("/", 1)[-1]
     assert posted.value.headers["location"].endswith(f"/jobs/{job_id}")
     demo.locator("#pages").wait_for(state="visible", timeout=180_000)
     output = requests.get(f"{stack.url}/jobs/{job_id}/output", timeout=30).json()

@@ -4,13 +4,15 @@ import os
 import subprocess
 
 from workshop import ROOT
+from workshop.lambda_builds import osls_lock
 from workshop.local_aws import MotoServer
 
 
 def make(target, moto_port):
-    return subprocess.run(["make", "--no-print-directory", target, f"MOTO_PORT={moto_port}"],
-                          cwd=ROOT, capture_output=True, text=True, timeout=600,
-                          env={k: v for k, v in os.environ.items() if not k.startswith("AWS_")})
+    with osls_lock():  # osls packages on deploy: one at a time in the project
+        return subprocess.run(["make", "--no-print-directory", target, f"MOTO_PORT={moto_port}"],
+                              cwd=ROOT, capture_output=True, text=True, timeout=600,
+                              env={k: v for k, v in os.environ.items() if not k.startswith("AWS_")})
 
 
 def test_deploy_then_remove_leaves_nothing():

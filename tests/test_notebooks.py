@@ -40,10 +40,14 @@ print("done")
 
 
 def names(source: str, context: type) -> set[str]:
-    """Variables a cell's code stores (context=ast.Store) or reads (ast.Load)."""
+    """Names a cell's code stores (context=ast.Store: variables, functions, classes it defines)
+    or reads (ast.Load)."""
     python = "\n".join(line for line in source.splitlines() if not line.startswith(("%", "!")))
-    return {n.id for n in ast.walk(ast.parse(python))
-            if isinstance(n, ast.Name) and isinstance(n.ctx, context)}
+    tree = ast.walk(ast.parse(python))
+    defined = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+    return {n.name if isinstance(n, defined) else n.id for n in tree
+            if (isinstance(n, ast.Name) and isinstance(n.ctx, context))
+            or (context is ast.Store and isinstance(n, defined))}
 
 
 def build(version: str):

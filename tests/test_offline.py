@@ -3,6 +3,7 @@
 import pytest
 import requests
 
+from workshop.lambda_builds import osls_lock
 from workshop.local_aws import free_port
 from workshop.offline import LOCAL_API_KEY, Offline
 from workshop_app.car_schema import example_car
@@ -10,7 +11,7 @@ from workshop_app.car_schema import example_car
 
 @pytest.fixture(scope="module")
 def offline():
-    with Offline(free_port(), free_port(), free_port(), quiet=True) as stack:
+    with osls_lock(), Offline(free_port(), free_port(), free_port(), quiet=True) as stack:
         yield stack.url
 
 

@@ -6,6 +6,8 @@ it, so there is one source): Lambda's wheels, whatever machine builds.
 """
 
 import compileall
+import contextlib
+import fcntl
 import os
 import shutil
 import subprocess
@@ -20,6 +22,20 @@ from .local_aws import read_serverless_yml
 # serverless-python-requirements' default slim patterns (lib/slim.js), plus serverless.yml's.
 SLIM_PATTERNS = ("**/*.py[c|o]", "**/__pycache__*", "**/*.dist-info*")
 HANDLER_FILES = ("wsgi_handler.py", "serverless_wsgi.py")
+
+
+@contextlib.contextmanager
+def osls_lock():
+    """One osls at a time in this project: serverless-python-requirements stages its pip install
+    in .serverless/requirements, so two `sls package`/`offline`/`deploy` runs side by side (the
+    tests run notebooks and test files in parallel) would overwrite each other's files."""
+    lock_file = ROOT / ".serverless.lock"
+    with open(lock_file, "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def pip_platform_args() -> list[str]:

@@ -56,6 +56,7 @@ from workshop.deploy import UNZIPPED_LIMIT, ZIPPED_LIMIT, report
 from workshop.lambda_builds import (
     add_app,
     compile_bytecode,
+    osls_lock,
     pip_install,
     pip_platform_args,
     remove_bytecode,
@@ -386,11 +387,12 @@ def plain(text: str) -> str:
 package_dir = WORK / "sls-package"
 venv_bin = Path(sys.executable).parent
 started = time.perf_counter()
-packaged = subprocess.run(
-    [str(ROOT / "node_modules" / ".bin" / "sls"), "package", "--stage", "dev", "--package",
-     str(package_dir)],
-    cwd=ROOT, env={**os.environ, "PATH": f"{venv_bin}{os.pathsep}{os.environ['PATH']}"},
-    capture_output=True, text=True, timeout=600)
+with osls_lock():  # one osls at a time in this project (the tests run notebooks side by side)
+    packaged = subprocess.run(
+        [str(ROOT / "node_modules" / ".bin" / "sls"), "package", "--stage", "dev", "--package",
+         str(package_dir)],
+        cwd=ROOT, env={**os.environ, "PATH": f"{venv_bin}{os.pathsep}{os.environ['PATH']}"},
+        capture_output=True, text=True, timeout=600)
 print("\n".join(line for line in plain(packaged.stdout + packaged.stderr).splitlines()
                 if line.strip() and "NodeVersionSupportWarning" not in line
                 and not line.startswith(("versions published", "will require", "To continue",
@@ -477,7 +479,7 @@ pd.DataFrame([{"effect": s["Effect"], "actions": readable(s["Action"]),
 # %%
 car = example_car()
 started = time.perf_counter()
-with Offline(free_port(), free_port(), free_port(), quiet=True) as offline:
+with osls_lock(), Offline(free_port(), free_port(), free_port(), quiet=True) as offline:
     print(f"serverless-offline on {offline.url}, ready in {time.perf_counter() - started:.0f} s")
     root = requests.get(f"{offline.url}/", allow_redirects=False, timeout=30)
     print("GET /                        →", root.status_code, root.json()["links"])
@@ -529,7 +531,7 @@ def progress(result: subprocess.CompletedProcess) -> None:
 
 
 started = time.perf_counter()
-with MotoServer(free_port()) as moto:
+with osls_lock(), MotoServer(free_port()) as moto:
     deployed = make("deploy-local", moto.port)
     progress(deployed)
     print(f"deployed in {time.perf_counter() - started:.0f} s\n")
