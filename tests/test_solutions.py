@@ -41,3 +41,25 @@ def test_the_car_api_reference_deployment_packages_on_its_own(tmp_path):
     assert {"wsgi_handler.py", "workshop_app/wsgi.py", "models/cars/manifest.json",
             "models/cars/model.json", "flask/__init__.py"} <= names
     assert not any(n.startswith(("pandas/", "sklearn/", "matplotlib/")) for n in names)
+
+
+def test_the_smartcat_reference_deployment_packages_on_its_own(tmp_path):
+    template, artifact = package_standalone("smartcat", tmp_path)
+    resources = template["Resources"]
+    kinds = [r["Type"] for r in resources.values()]
+    assert kinds.count("AWS::SQS::Queue") == 6, "split, pages, aggregate and a DLQ for each"
+    assert kinds.count("AWS::DynamoDB::Table") == 1, "the jobs table only: no cars"
+    functions = {n for n, r in resources.items() if r["Type"] == "AWS::Lambda::Function"}
+    assert functions == {"ApiLambdaFunction", "SplitLambdaFunction", "PageLambdaFunction",
+                         "AggregateLambdaFunction"}
+    mappings = [r["Properties"] for r in resources.values()
+                if r["Type"] == "AWS::Lambda::EventSourceMapping"]
+    assert len(mappings) == 3
+    assert all(m["FunctionResponseTypes"] == ["ReportBatchItemFailures"] for m in mappings)
+    paths = {r["Properties"]["PathPart"] for r in resources.values()
+             if r["Type"] == "AWS::ApiGateway::Resource"}
+    assert "cars" not in paths and "jobs" in paths
+    names = set(artifact.namelist())
+    assert {"workshop_app/smartcat/handlers.py", "models/documents/manifest.json",
+            "pypdfium2/__init__.py"} <= names
+    assert "models/cars/model.json" not in names
