@@ -76,6 +76,7 @@ def count_pages(data: bytes, max_pages: int | None = None) -> int:
 
 
 def read_single_page(data: bytes) -> page_reader.PageText:
+    page_reader.check_decoded_size(data)  # before PDFium inflates it all in memory
     with PDFIUM:
         document = page_reader.open_pdf(data)
         try:

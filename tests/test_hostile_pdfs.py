@@ -1,0 +1,236 @@
+"""Hostile PDFs, over a real socket to the app on Werkzeug's threaded server (what `make serve`
+runs) and through the real pipeline: a compression bomb, thousands of pages, a page tree that
+lies, a truncated file, JavaScript and launch actions, a polyglot. Each is refused at upload with
+a 422 that says why, or its job ends `failed` with the reason; the server keeps serving and a
+good job submitted alongside ends `done`. (tests/test_pdf_input.py has the everyday bad input.)"""
+
+import threading
+import time
+
+import pytest
+import requests
+import smartcat_pdfs as pdfs
+from conftest import smartcat_worker
+from openapi_check import check_response
+from werkzeug.serving import make_server
+
+from workshop_app import create_app
+from workshop_app.smartcat import pages
+
+PDF = {"Content-Type": "application/pdf"}
+
+# name -> (bytes, error code, words the reason must contain): refused before a job exists
+REFUSED = {
+    "5000_pages": (pdfs.many_pages(5000), "too_many_pages",
+                   "the PDF has 5,000 pages; the limit is 100"),
+    "count_says_a_million": (pdfs.lying_count(1_000_000), "corrupt",
+                             "page tree says 1,000,000 pages, but page 1,000,000 is missing"),
+    "count_says_5": (pdfs.lying_count(5), "corrupt", "says 5 pages, but page 2 is missing"),
+    "truncated": (pdfs.truncated(), "corrupt", "corrupt"),
+    "polyglot": (pdfs.polyglot(), "not_a_pdf", "does not start with %PDF-"),
+}
+
+
+class Response:
+    """A requests response as openapi_check reads it."""
+
+    def __init__(self, response: requests.Response):
+        self.raw, self.status_code = response, response.status_code
+        self.headers, self.data = response.headers, response.content
+        self.mimetype = response.headers.get("Content-Type", "").split(";")[0].strip()
+
+    def get_json(self):
+        return self.raw.json()
+
+
+@pytest.fixture
+def config(make_smartcat, table_name, model_dir):
+    """SmartCat's resources, and the car API's (GET /health checks its table and model)."""
+    return make_smartcat(visibility_timeout=1, CARS_TABLE=table_name, MODEL_URI=str(model_dir))
+
+
+@pytest.fixture
+def api(config):
+    """`api(method, path, **kwargs)`: a request to the app on a free port; every answer is
+    checked against the OpenAPI document, and after the test the server still answers."""
+    server = make_server("127.0.0.1", 0, create_app(config), threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{server.server_port}"
+
+    def call(method: str, path: str, **kwargs) -> Response:
+        response = Response(requests.request(method, base + path, timeout=60,
+                                             allow_redirects=False, **kwargs))
+        check_response(method, path, response)
+        return response
+
+    yield call
+    assert call("GET", "/health").status_code == 200
+    server.shutdown()
+    thread.join()
+
+
+@pytest.mark.parametrize("name", REFUSED)
+def test_refused_at_upload_fast_with_the_reason(api, config, name):
+    data, code, words = REFUSED[name]
+    started = time.perf_counter()
+    response = api("POST", "/jobs", data=data, headers=PDF)
+    assert time.perf_counter() - started < 2
+    assert response.status_code == 422, response.data
+    assert response.get_json()["error"] == code
+    assert words in response.get_json()["message"]
+    assert api("GET", "/health").status_code == 200
+
+
+def test_by_presigned_upload_they_fail_their_jobs(api, config):
+    """The API never sees these bytes: the split function refuses them, once, with the reason."""
+    jobs = {}
+    for name, (data, _, _) in REFUSED.items():
+        body = api("POST", "/jobs/uploads").get_json()
+        put = requests.put(body["upload"]["url"], data=data, headers=body["upload"]["headers"],
+                           timeout=30)
+        assert put.status_code == 200
+        jobs[name] = body["job_id"]
+    _, worker = smartcat_worker(config)
+    worker.run_until_idle(timeout=60)
+    assert worker.failed["split"] == 0  # refused, not crashed: nothing was retried
+    for name, job_id in jobs.items():
+        job = api("GET", f"/jobs/{job_id}").get_json()
+        assert job["status"] == "failed", (name, job)
+        assert REFUSED[name][2] in job["reason"], (name, job)
+
+
+def test_a_compression_bomb_fails_its_job_and_the_rest_goes_on(api, config, document_model_dir,
+                                                               tmp_path):
+    """A 290 KB page that inflates to 300 MB, a 1.5 KB one that inflates to 400 MB (Flate inside
+    Flate), a page with JavaScript and launch actions, and a real document, all at once: the
+    bombs fail with the reason without PDFium ever inflating them, the others are read."""
+    import zlib
+
+    marker = tmp_path / "launched"
+    program = tmp_path / "launch.sh"
+    program.write_text(f"#!/bin/sh\ntouch {marker}\n")
+    program.chmod(0o755)
+    double = zlib.compress(zlib.compress(b" " * 400_000_000, 9), 9)
+    uploads = {"bomb": pdfs.zip_bomb(),
+               "double_bomb": pdfs.one_page(double, stream_extra=b" /Filter [/Fl /Fl]"),
+               "javascript": pdfs.javascript(str(program)),
+               "good": pdfs.bundle(pdfs.document("payslip"), pdfs.document("id_card"))}
+    jobs = {}
+    for name, data in uploads.items():
+        response = api("POST", "/jobs", data=data, headers=PDF)
+        assert response.status_code == 202, (name, response.data)  # cheap checks pass them
+        jobs[name] = response.get_json()["job_id"]
+    _, worker = smartcat_worker(config)
+    started = time.perf_counter()
+    worker.run_until_idle(timeout=90)
+    assert time.perf_counter() - started < 60
+
+    for name in ("bomb", "double_bomb"):
+        job = api("GET", f"/jobs/{jobs[name]}").get_json()
+        assert job["status"] == "failed", (name, job)
+        assert (job["pages_done"], job["pages_failed"]) == (0, 1)
+        assert "inflates to more than 256 MB when decoded" in job["reason"], job["reason"]
+    assert api("GET", f"/jobs/{jobs['javascript']}").status_code == 303
+    output = api("GET", f"/jobs/{jobs['javascript']}/output").get_json()
+    assert [p["method"] for p in output["pages"]] == ["text"]  # read as a document ...
+    assert not marker.exists()  # ... and nothing in it was run
+    assert api("GET", f"/jobs/{jobs['good']}").status_code == 303
+    output = api("GET", f"/jobs/{jobs['good']}/output").get_json()
+    assert [p["label"] for p in output["pages"]] == ["payslip", "id_card"]
+
+
+def test_the_decoded_size_is_counted_only_just_past_the_limit():
+    """Counting stops a megabyte past the limit: a bomb costs time in proportion to the limit,
+    not to what it would inflate to."""
+    bomb = pdfs.zip_bomb()
+    started = time.perf_counter()
+    assert 10 * 2**20 < pages.decoded_size(bomb, 10 * 2**20) <= 11 * 2**20
+    assert time.perf_counter() - started < 0.5
+    assert pages.decoded_size(bomb, 2**30) == 300_000_000  # all of it, exactly
+
+
+@pytest.mark.parametrize("filters", [b"/FlateDecode", b"[/ASCIIHexDecode /FlateDecode]",
+                                     b"[/A85 /Fl]", b"/RunLengthDecode", b"/LZWDecode"])
+def test_every_inflating_filter_is_measured(filters):
+    import base64
+    import zlib
+
+    text = b"BT /F1 12 Tf 72 720 Td (Kontoauszug) Tj ET " * 2000
+    encoded = {b"/FlateDecode": zlib.compress(text),
+               b"[/ASCIIHexDecode /FlateDecode]": zlib.compress(text).hex().encode() + b">",
+               b"[/A85 /Fl]": base64.a85encode(zlib.compress(text)) + b"~>",
+               b"/RunLengthDecode": b"".join(bytes([len(text[i:i + 128]) - 1]) + text[i:i + 128]
+                                             for i in range(0, len(text), 128)) + b"\x80",
+               b"/LZWDecode": lzw(text)}[filters]
+    data = pdfs.one_page(encoded, stream_extra=b" /Filter " + filters)
+    # Each stage of a chain counts: PDFium holds each one in memory.
+    middle = len(zlib.compress(text)) if filters.startswith(b"[") else 0
+    assert pages.decoded_size(data, 2**30) == len(text) + middle
+    assert pages.decoded_size(data, 1000) > 1000
+    with pytest.raises(pages.PdfRejected, match="inflates to more than"):
+        pages.check_decoded_size(data, 1000)
+
+
+@pytest.mark.parametrize("filters", [b"[/FlateDecode /ASCIIHexDecode]", b"[/Fl /A85]",
+                                     b"[/Fl /A85 /Fl]"])
+def test_a_bomb_behind_a_shrinking_filter_is_measured_a_chunk_at_a_time(filters):
+    """Flate, then ASCII85 or hex (then Flate again): half a gigabyte of text behind a small
+    stream is measured a megabyte at a time, never held whole, and quickly."""
+    import base64
+    import tracemalloc
+    import zlib
+
+    def deflate(unit: bytes, times: int) -> bytes:
+        deflater = zlib.compressobj(9)
+        return b"".join(deflater.compress(unit) for _ in range(times)) + deflater.flush()
+
+    if filters.count(b"/") == 3:  # the bomb is the inner Flate; the A85 text is ~0.7 MB
+        encoded = deflate(base64.a85encode(deflate(b"\x01" * 2**20, 512)), 1)
+    else:
+        encoded = deflate(b"00" * 2**19 if b"ASCIIHex" in filters
+                          else base64.a85encode(b"\x01" * 2**20), 512)
+    data = pdfs.one_page(encoded, stream_extra=b" /Filter " + filters)
+    tracemalloc.start()
+    started = time.perf_counter()
+    try:
+        assert 64 * 2**20 < pages.decoded_size(data, 64 * 2**20) <= 70 * 2**20
+        assert tracemalloc.get_traced_memory()[1] < 32 * 2**20
+    finally:
+        tracemalloc.stop()
+    assert time.perf_counter() - started < 20  # not the ~7 MB/s of decoding ASCII85
+
+
+def lzw(data: bytes) -> bytes:
+    """An LZW encoder (EarlyChange 1), as PDF writers write LZWDecode streams."""
+    table, next_code, width, out, bits, nbits = {bytes([i]): i for i in range(256)}, 258, 9, \
+        bytearray(), 0, 0
+
+    def emit(code: int) -> None:
+        nonlocal bits, nbits
+        bits, nbits = (bits << width) | code, nbits + width
+        while nbits >= 8:
+            nbits -= 8
+            out.append((bits >> nbits) & 255)
+
+    emit(256)
+    word = b""
+    for byte in data:
+        longer = word + bytes([byte])
+        if longer in table:
+            word = longer
+            continue
+        emit(table[word])
+        if next_code < 4096:
+            table[longer], next_code = next_code, next_code + 1
+            if next_code + 1 > 1 << width and width < 12:
+                width += 1
+        else:
+            emit(256)
+            table, next_code, width = {bytes([i]): i for i in range(256)}, 258, 9
+        word = bytes([byte])
+    emit(table[word])
+    emit(257)
+    if nbits:
+        out.append((bits << (8 - nbits)) & 255)
+    return bytes(out)
