@@ -158,12 +158,13 @@ bench: $(VENV)/.installed $(NODE_MODULES) $(SYSTEM) $(MODEL) $(DOC_MODEL)  ## co
 	$(PY) bench/lambda_variants.py
 	$(PY) bench/smartcat.py
 
-# Both start their own local stack on free ports. REQUESTS and USERS change the size of a run.
+# Each starts its own local stack on free ports. REQUESTS, USERS and JOBS change the size of a run.
 fuzz: $(MODEL) $(DOC_MODEL)  ## schemathesis on every route of /openapi.json, >= 1000 requests (REQUESTS)
 	$(PY) -m workshop.fuzz --requests $(or $(REQUESTS),1000)
 
-load: $(MODEL) $(DOC_MODEL)  ## locust: 10,000 mixed requests, 32 users (REQUESTS, USERS) -> bench/load.json
+load: $(MODEL) $(DOC_MODEL)  ## locust: 10,000 mixed requests, 32 users (REQUESTS, USERS); 200 SmartCat jobs at once (JOBS) -> bench/load.json
 	$(PY) bench/load.py --requests $(or $(REQUESTS),10000) --users $(or $(USERS),32)
+	$(PY) bench/load_jobs.py --jobs $(or $(JOBS),200) --clients $(or $(USERS),32)
 
 # reveal.js (pinned in package.json) + the decks' markdown + diagrams drawn from code: static HTML
 # that opens from disk (file://) or any web server. The bench table comes from bench/results.json.

@@ -77,7 +77,10 @@ def main(argv: list[str] | None = None) -> int:
         "p50_ms": total["p50_ms"], "p99_ms": total["p99_ms"], "max_ms": total["max_ms"],
         "routes": result["routes"], "failures": result["failures"],
     }
-    args.out.write_text(json.dumps(figures, indent=2) + "\n")
+    # bench/load_jobs.py's figures (under "pipeline") are kept.
+    kept = {key: value for key, value in (json.loads(args.out.read_text()) if args.out.exists()
+                                          else {}).items() if key == "pipeline"}
+    args.out.write_text(json.dumps({**figures, **kept}, indent=2) + "\n")
     print(f"{figures['requests']} requests, {figures['users']} users, {figures['errors']} errors, "
           f"{figures['requests_per_second']} req/s, p50 {figures['p50_ms']:.0f} ms, "
           f"p99 {figures['p99_ms']:.0f} ms")
