@@ -162,7 +162,11 @@ def test_stopped_and_restarted_local_aws(stack):
     no_table = [a for a in clients.answers[restarted:recreated] if a.status == 503]
     assert any("does not exist" in a.body["message"] for a in no_table)
     statuses = {a.status for a in clients.answers}
-    assert statuses <= {200, 201, 503}, statuses
+    assert statuses <= {200, 201, 404, 503}, statuses
+    # A car created in the first moto and read back from the restarted, empty one is gone:
+    # 404 then, and only then.
+    lost = [i for i, a in enumerate(clients.answers) if a.status == 404]
+    assert all(clients.answers[i].method == "GET" and i >= restarted for i in lost), lost
     after = clients.answers[recreated:]
     stored = assert_intact(stack, after)
     assert {a.body["carid"] for a in after if a.status == 201} <= stored
