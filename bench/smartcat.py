@@ -135,7 +135,7 @@ def main(argv=None) -> int:
             "python": platform.python_version(),
             "cpus": os.cpu_count(),
             "load_average_1m": round(os.getloadavg()[0], 2),
-            "note": "shared 2-core machine: other jobs ran at the same time",
+            "note": "load_average_1m is the machine's load as the run ended: other jobs slow OCR",
         },
     }
     args.out.write_text(json.dumps(results, indent=2) + "\n")
