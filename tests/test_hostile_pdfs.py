@@ -126,6 +126,7 @@ def test_a_compression_bomb_fails_its_job_and_the_rest_goes_on(api, config, docu
     worker.run_until_idle(timeout=90)
     assert time.perf_counter() - started < 60
 
+    assert worker.failed["page"] == 0  # the bombs were refused at their first delivery
     for name in ("bomb", "double_bomb"):
         job = api("GET", f"/jobs/{jobs[name]}").get_json()
         assert job["status"] == "failed", (name, job)

@@ -15,6 +15,7 @@ import smartcat_pdfs as pdfs
 from conftest import smartcat_worker
 
 from workshop import ROOT
+from workshop_app.smartcat.job_files import page_key
 from workshop_app.smartcat.worker import Worker
 
 VISIBILITY = 2  # seconds before an unacknowledged message is delivered again
@@ -127,18 +128,40 @@ def test_a_poison_page_ends_in_the_dead_letter_queue_and_fails_its_job(make_smar
     job_id = upload(pipeline, pdfs.bundle(pdfs.document("payslip"), pdfs.document("id_card")))
     while worker.poll("split"):
         pass
-    pipeline.files.put_page(job_id, 2, b"%PDF-1.7\n garbage")  # page 2 can never be read
+    boto3.client("s3").delete_object(Bucket=config["DOCUMENTS_BUCKET"],
+                                     Key=page_key(job_id, 2))  # page 2 can never be fetched
     worker.run_until_idle(timeout=60)
 
     assert worker.failed["page"] == 3  # maxReceiveCount deliveries, each one failed
     job = pipeline.jobs.get(job_id)
     assert job["status"] == "failed"
     assert (job["pages_done"], job["pages_failed"]) == (1, 1)
-    assert job["reason"].startswith("1 of 2 pages could not be read: page 2: PdfRejected")
+    assert job["reason"].startswith("1 of 2 pages could not be read: page 2: "), job["reason"]
     dead = boto3.client("sqs").receive_message(QueueUrl=config["PagesDeadLetterQueue_URL"],
                                                MaxNumberOfMessages=10)["Messages"]
     assert [json.loads(m["Body"]) for m in dead] == [{"job_id": job_id, "page": 2, "pages": 2}]
     assert objects_under(config, f"jobs/{job_id}/output.json") == []
+
+
+def test_a_page_pdfium_refuses_fails_at_its_first_delivery(make_smartcat, document_model_dir):
+    """Bytes that are not a page will not become one: no retries, no dead letter, the job
+    fails with the reason at once."""
+    config = make_smartcat(visibility_timeout=1)
+    pipeline, worker = smartcat_worker(config)
+    job_id = upload(pipeline, pdfs.bundle(pdfs.document("payslip"), pdfs.document("id_card")))
+    while worker.poll("split"):
+        pass
+    pipeline.files.put_page(job_id, 2, b"%PDF-1.7\n garbage")
+    worker.run_until_idle(timeout=60)
+
+    assert (worker.handled["page"], worker.failed["page"]) == (2, 0)
+    job = pipeline.jobs.get(job_id)
+    assert job["status"] == "failed" and (job["pages_done"], job["pages_failed"]) == (1, 1)
+    assert job["reason"].startswith("1 of 2 pages could not be read: page 2: PdfRejected: "
+                                    "the PDF is corrupt"), job["reason"]
+    dead = boto3.client("sqs").receive_message(QueueUrl=config["PagesDeadLetterQueue_URL"],
+                                               MaxNumberOfMessages=10).get("Messages", [])
+    assert dead == []
 
 
 def test_a_poison_split_message_ends_in_the_dead_letter_queue(make_smartcat):

@@ -43,6 +43,7 @@ from workshop.smartcat_corpus import render_document, scan
 from workshop_app import create_app
 from workshop_app.smartcat import handlers
 from workshop_app.smartcat.classifier import PageClassifier
+from workshop_app.smartcat.job_files import page_key
 from workshop_app.smartcat.worker import Worker
 
 # The model `make document-model` built; the handlers read DOCUMENT_MODEL_URI, as on Lambda.
@@ -216,12 +217,15 @@ print("record page 1 again:", pipeline.jobs.record_page(job_id, 1, {"label": "x"
 # to the queue's dead-letter queue. If that were all, the job would wait forever for that page. So
 # on the *last* delivery (`ApproximateReceiveCount` = 3) the handler first records the page as
 # failed; the job then ends `failed` with a reason. We simulate the third delivery of a page whose
-# file is broken:
+# file has gone missing from S3. (A page file that is there but that PDFium refuses, corrupt or a
+# compression bomb, is not retried at all: its bytes will not change, so the handler records the
+# page as failed at its first delivery.)
 
 # %%
 broken = client.post("/jobs", data=pdf, headers={"Content-Type": "application/pdf"}).get_json()
 worker.poll("split")
-pipeline.files.put_page(broken["job_id"], 2, b"%PDF-1.7 this page is damaged")
+boto3.client("s3").delete_object(Bucket=os.environ["DOCUMENTS_BUCKET"],
+                                 Key=page_key(broken["job_id"], 2))
 received = worker.receive("page")
 poison = next(r for r in received if json.loads(r["body"])["page"] == 2)
 third = {**poison, "attributes": {**poison["attributes"], "ApproximateReceiveCount": "3"}}

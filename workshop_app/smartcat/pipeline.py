@@ -222,7 +222,12 @@ class Pipeline:
             self._aggregate_if_complete(message.job_id)  # a repeat; perhaps the first one died
             return                                      # before it could send this
         started = time.perf_counter()
-        text = read_single_page(self.files.get_page(message.job_id, message.page))
+        try:
+            text = read_single_page(self.files.get_page(message.job_id, message.page))
+        except page_reader.PdfRejected as rejected:
+            # The page's bytes will not change: it fails now, not after maxReceiveCount tries.
+            self._fail_page(message, rejected)
+            return
         [prediction] = self.classifier.get().predict([text.text])
         self.jobs.record_page(message.job_id, message.page, {
             "label": prediction.label, "confidence": round(prediction.confidence, 4),
@@ -230,7 +235,9 @@ class Pipeline:
         self._aggregate_if_complete(message.job_id)
 
     def _page_gave_up(self, record: dict, error: Exception) -> None:
-        message = PageMessage.parse(record["body"])
+        self._fail_page(PageMessage.parse(record["body"]), error)
+
+    def _fail_page(self, message: PageMessage, error: Exception) -> None:
         reason = f"{type(error).__name__}: {error}"[:300]
         self.jobs.record_page(message.job_id, message.page, {"reason": reason}, failed=True)
         self._aggregate_if_complete(message.job_id)
