@@ -7,6 +7,7 @@ read from serverless.yml, so the picture changes when the deployment does. The S
 object keys and dead-letter receive count come from workshop_app's SmartCat code.
 """
 
+import json
 import sys
 from dataclasses import dataclass
 from html import escape
@@ -135,7 +136,10 @@ def car_api(serverless: dict | None = None) -> str:
     provider = doc["provider"]
     throttle = provider["apiGateway"]["usagePlan"]["throttle"]
     quota = provider["apiGateway"]["usagePlan"]["quota"]
-    statements = provider["iam"]["role"]["statements"]
+    # The API function's role, the statements on the car API's table and model bucket
+    role = doc["resources"]["Resources"]["ApiRole"]["Properties"]
+    statements = [s for policy in role["Policies"] for s in policy["PolicyDocument"]["Statement"]
+                  if any(name in json.dumps(s["Resource"]) for name in ("CarsTable", "ModelBucket"))]
     client = Box(20, 170, 170, 110, "Client", ("browser, curl,", "notebook"), "client")
     apigw = Box(280, 150, 250, 150, "API Gateway (REST)",
                 ("/cars, /cars/{carid}, /predict", "writes: x-api-key",

@@ -39,23 +39,35 @@ def test_no_wildcard_actions(packaged):
             assert "*" not in action, f"wildcard IAM action {action!r}"
 
 
-def test_app_permissions_name_their_resources(packaged):
-    app = [s for s in iam_statements(packaged.template)
-           if any(a.startswith(("dynamodb:", "s3:", "sqs:")) for a in s["Action"])]
-    assert {a for s in app for a in s["Action"]} == {
-        "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:Scan",
-        "s3:GetObject",
-        # SmartCat: jobs table, documents bucket, and its queues (the pollers' three by osls)
-        "dynamodb:UpdateItem", "dynamodb:Query", "dynamodb:BatchWriteItem",
-        "s3:PutObject", "s3:DeleteObject", "s3:ListBucket",
-        "sqs:SendMessage", "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"}
-    for statement in app:
-        assert "*" != statement["Resource"] and statement["Resource"] != ["*"]
-    by_action = {a: s["Resource"] for s in app for a in s["Action"]}
-    assert by_action["dynamodb:Scan"] == {"Fn::GetAtt": ["CarsTable", "Arn"]}  # cars only
-    assert by_action["dynamodb:Query"] == {"Fn::GetAtt": ["JobsTable", "Arn"]}
-    assert by_action["sqs:SendMessage"] == [{"Fn::GetAtt": ["PagesQueue", "Arn"]},
-                                            {"Fn::GetAtt": ["AggregateQueue", "Arn"]}]
+def test_every_function_has_its_own_role_naming_its_resources(packaged):
+    """No shared role: each function its own, each statement naming resources (no "*"), and
+    only a function fed by a queue may consume that queue. What each role allows is checked
+    against what each function calls in tests/test_iam.py."""
+    template = packaged.template
+    functions = resources(template, "AWS::Lambda::Function")
+    roles = {f["Properties"]["Role"]["Fn::GetAtt"][0] for f in functions.values()}
+    assert roles == {"ApiRole", "SplitRole", "PageRole", "AggregateRole"}
+    assert set(resources(template, "AWS::IAM::Role")) == roles  # no default role beside them
+    for statement in iam_statements(template):
+        assert statement["Resource"] not in ("*", ["*"]), statement
+    for name, function in functions.items():  # logs: the function's own log group only
+        role = function["Properties"]["Role"]["Fn::GetAtt"][0]
+        logs = [s["Resource"] for s in role_statements(template)[role]
+                if any(a.startswith("logs:") for a in s["Action"])]
+        assert logs == [{"Fn::GetAtt": [name.replace("LambdaFunction", "LogGroup"), "Arn"]}]
+    consumes = {name: {json.dumps(s["Resource"]) for s in statements
+                       if "sqs:ReceiveMessage" in s["Action"]}
+                for name, statements in role_statements(template).items()}
+    assert consumes == {"ApiRole": set(),
+                        "SplitRole": {json.dumps({"Fn::GetAtt": ["SplitQueue", "Arn"]})},
+                        "PageRole": {json.dumps({"Fn::GetAtt": ["PagesQueue", "Arn"]})},
+                        "AggregateRole": {json.dumps({"Fn::GetAtt": ["AggregateQueue", "Arn"]})}}
+
+
+def role_statements(template) -> dict[str, list[dict]]:
+    return {name: [s for policy in role["Properties"]["Policies"]
+                   for s in policy["PolicyDocument"]["Statement"]]
+            for name, role in resources(template, "AWS::IAM::Role").items()}
 
 
 def methods(template):

@@ -138,7 +138,10 @@ def test_diagrams_are_svg_that_follow_serverless_yml():
     car = diagrams.car_api(serverless)
     assert f"{serverless['provider']['memorySize']} MB" in car
     serverless["provider"]["memorySize"] = 3008
-    serverless["provider"]["iam"]["role"]["statements"][0]["Action"].append("dynamodb:Query")
+    api_role = serverless["resources"]["Resources"]["ApiRole"]["Properties"]
+    cars = next(s for s in api_role["Policies"][0]["PolicyDocument"]["Statement"]
+                if "CarsTable" in json.dumps(s["Resource"]))
+    cars["Action"].append("dynamodb:Query")
     changed = diagrams.car_api(serverless)
     assert "3008 MB" in changed and "Scan, Query" in changed
 

@@ -43,7 +43,7 @@ def test_the_car_api_reference_deployment_packages_on_its_own(tmp_path):
     assert not any(n.startswith(("pandas/", "sklearn/", "matplotlib/")) for n in names)
 
 
-def test_the_smartcat_reference_deployment_packages_on_its_own(tmp_path):
+def test_the_smartcat_reference_deployment_packages_on_its_own(tmp_path, packaged):
     template, artifact = package_standalone("smartcat", tmp_path)
     resources = template["Resources"]
     kinds = [r["Type"] for r in resources.values()]
@@ -63,3 +63,15 @@ def test_the_smartcat_reference_deployment_packages_on_its_own(tmp_path):
     assert {"workshop_app/smartcat/handlers.py", "models/documents/manifest.json",
             "pypdfium2/__init__.py"} <= names
     assert "models/cars/model.json" not in names
+    # The functions' roles are the top-level deployment's, which tests/test_iam.py checks
+    # against what each function calls; the API's without the car API's statements.
+    def statements(resources, role):
+        return [s for p in resources[role]["Properties"]["Policies"]
+                for s in p["PolicyDocument"]["Statement"]]
+
+    top = packaged.template["Resources"]
+    for role in ("SplitRole", "PageRole", "AggregateRole"):
+        assert statements(resources, role) == statements(top, role), role
+    cars = json.dumps(["CarsTable", "ModelBucket"])[1:-1].split(", ")
+    assert statements(resources, "ApiRole") == [
+        s for s in statements(top, "ApiRole") if not any(c in json.dumps(s) for c in cars)]

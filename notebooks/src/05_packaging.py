@@ -440,10 +440,13 @@ methods.sort_values(["path", "method"]).set_index(["path", "method"])
 
 
 # %% [markdown]
-# And the function's permissions: the IAM role the function runs as. The first two statements
-# (writing its logs) are the framework's; the others come from `provider.iam` in
-# `serverless.yml`. Each names its actions and the one resource they apply to, so that a bug,
-# or an attacker, in the function can read and write cars and read the model, and nothing else.
+# And the function's permissions: the IAM role it runs as. Every function in `serverless.yml`
+# has its own role (`ApiRole` here; SmartCat's split, page and aggregate have theirs), written
+# under `resources`. The first statement lets it write its own log group; each other names its
+# actions and the resources they apply to, so that a bug, or an attacker, in the function can
+# read and write cars, read the model and work on SmartCat's jobs, and nothing else.
+# `tests/test_iam.py` records every AWS call each function makes and checks both ways: each
+# call is allowed, and each permission is used.
 
 # %%
 # extra code – CloudFormation's references ({"Fn::GetAtt": ["CarsTable", "Arn"]}) as short text
@@ -462,7 +465,7 @@ def readable(value) -> str:
     return str(value)
 
 
-role = resources["IamRoleLambdaExecution"]["Properties"]
+role = resources["ApiRole"]["Properties"]
 statements = [s for policy in role["Policies"] for s in policy["PolicyDocument"]["Statement"]]
 pd.DataFrame([{"effect": s["Effect"], "actions": readable(s["Action"]),
                "resource": readable(s["Resource"])} for s in statements])
