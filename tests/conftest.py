@@ -98,7 +98,8 @@ class Packaged:
 def packaged(tmp_path_factory):
     """`sls package` (osls, as `make package` runs it) into a temporary directory, once per
     test run: the test processes (pytest-xdist) share the session's base directory."""
-    out = tmp_path_factory.getbasetemp().parent / "sls-package"
+    base = tmp_path_factory.getbasetemp()  # .../pytest-N, or .../pytest-N/popen-gwK with xdist
+    out = (base.parent if base.name.startswith("popen-gw") else base) / "sls-package"
     with osls_lock():
         if not (out / "complete").exists():
             shutil.rmtree(out, ignore_errors=True)
