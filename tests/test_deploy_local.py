@@ -20,14 +20,17 @@ def test_deploy_then_remove_leaves_nothing():
         deployed = make("deploy-local", moto.port)
         assert deployed.returncode == 0, deployed.stdout[-4000:] + deployed.stderr[-4000:]
         for check in ("stack", "DynamoDB table", "S3 model bucket", "Lambda function",
-                      "REST API", "write routes need an API key"):
+                      "REST API", "write routes need an API key", "SmartCat jobs table",
+                      "SmartCat documents bucket",
+                      "SmartCat queues, each with its dead-letter queue",
+                      "each function runs as its own role"):
             assert f"✓ {check}" in deployed.stdout
         assert "✗" not in deployed.stdout
         assert "model uploaded to s3://" in deployed.stdout
         removed = make("remove-local", moto.port)
         assert removed.returncode == 0, removed.stdout[-4000:] + removed.stderr[-4000:]
         assert "✗" not in removed.stdout
-        for kind in ("tables", "functions", "APIs", "model buckets"):
+        for kind in ("tables", "functions", "APIs", "model buckets", "queues", "roles"):
             assert f"✓ {kind}: none left" in removed.stdout
 
 

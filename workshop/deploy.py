@@ -107,6 +107,32 @@ def _write_methods_need_a_key(apigateway, api_id: str) -> bool:
         for rid, m in writes)
 
 
+def _dead_letters_to(sqs, queue_url: str, dead_letter_url: str) -> bool:
+    import json
+
+    attributes = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["All"])["Attributes"]
+    dead_letter_arn = sqs.get_queue_attributes(QueueUrl=dead_letter_url, AttributeNames=[
+        "QueueArn"])["Attributes"]["QueueArn"]
+    return json.loads(attributes["RedrivePolicy"])["deadLetterTargetArn"] == dead_letter_arn
+
+
+FUNCTION_ROLES = {"ApiLambdaFunction": "ApiRole", "SplitLambdaFunction": "SplitRole",
+                  "PageLambdaFunction": "PageRole", "AggregateLambdaFunction": "AggregateRole"}
+
+
+def _own_roles(client) -> bool:
+    roles = set()
+    for function, role in FUNCTION_ROLES.items():
+        configuration = client("lambda").get_function(
+            FunctionName=physical_id(client, function))["Configuration"]
+        role_name = physical_id(client, role)
+        if not (configuration["Runtime"] == "python3.12"
+                and configuration["Role"].endswith(f"/{role_name}")):
+            return False
+        roles.add(role_name)
+    return len(roles) == len(FUNCTION_ROLES)
+
+
 def check_deployed(client) -> int:
     """Print a line per resource of the stack; return 1 if any is missing."""
     cfn = client("cloudformation")
@@ -124,6 +150,15 @@ def check_deployed(client) -> int:
         "REST API": lambda: client("apigateway").get_rest_api(restApiId=api_id) is not None,
         "write routes need an API key": lambda: _write_methods_need_a_key(
             client("apigateway"), api_id),
+        "SmartCat jobs table": lambda: client("dynamodb").describe_table(
+            TableName=physical_id(client, "JobsTable"))["Table"]["TableStatus"] == "ACTIVE",
+        "SmartCat documents bucket": lambda: client("s3").head_bucket(
+            Bucket=physical_id(client, "DocumentsBucket")) is not None,
+        "SmartCat queues, each with its dead-letter queue": lambda: all(
+            _dead_letters_to(client("sqs"), physical_id(client, queue),
+                             physical_id(client, f"{queue.removesuffix('Queue')}DeadLetterQueue"))
+            for queue in ("SplitQueue", "PagesQueue", "AggregateQueue")),
+        "each function runs as its own role": lambda: _own_roles(client),
     }
     failed = []
     for name, check in checks.items():
@@ -174,6 +209,8 @@ def check_removed() -> int:
         "APIs": [a["name"] for a in client("apigateway").get_rest_apis()["items"]],
         "model buckets": [b["Name"] for b in client("s3").list_buckets()["Buckets"]
                           if "modelbucket" in b["Name"].lower()],
+        "queues": client("sqs").list_queues().get("QueueUrls", []),
+        "roles": [r["RoleName"] for r in client("iam").list_roles()["Roles"]],
     }
     mine = {kind: [n for n in names if SERVICE in n or "modelbucket" in n.lower()]
             for kind, names in leftovers.items()}
