@@ -177,7 +177,7 @@ lint: $(VENV)/.installed  ## ruff
 # The longest files first (notebook 05 packages and deploys, waiting for osls's lock): a file at
 # a time goes to each test process in this order, so the long ones overlap with the rest rather
 # than forming the tail of the run. (pytest collects a path named twice once.)
-SLOW_TESTS := notebooks/05_packaging.ipynb solutions/05_packaging.ipynb tests/test_deploy_local.py
+SLOW_TESTS := notebooks/05_packaging.ipynb solutions/05_packaging.ipynb
 
 test: $(VENV)/.installed $(NODE_MODULES) $(SYSTEM) $(MODEL) $(DOC_MODEL) lint  ## the whole test suite: API, storage, packaging, deployment, notebooks
 	$(PY) -m pytest $(SLOW_TESTS) tests notebooks/*.ipynb solutions/*.ipynb --nbval-lax \

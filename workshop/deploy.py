@@ -136,7 +136,9 @@ def _own_roles(client) -> bool:
 def check_deployed(client) -> int:
     """Print a line per resource of the stack; return 1 if any is missing."""
     cfn = client("cloudformation")
-    api_id = physical_id(client, "ApiGatewayRestApi")
+    def api_id() -> str:  # looked up inside each check: a stack without it fails the check
+        return physical_id(client, "ApiGatewayRestApi")
+
     checks = {
         "stack": lambda: cfn.describe_stacks(StackName=stack_name())["Stacks"][0]["StackStatus"]
         in {"CREATE_COMPLETE", "UPDATE_COMPLETE"},
@@ -147,9 +149,9 @@ def check_deployed(client) -> int:
         "Lambda function": lambda: client("lambda").get_function(
             FunctionName=physical_id(client, "ApiLambdaFunction"))["Configuration"]["Runtime"]
         == "python3.12",
-        "REST API": lambda: client("apigateway").get_rest_api(restApiId=api_id) is not None,
+        "REST API": lambda: client("apigateway").get_rest_api(restApiId=api_id()) is not None,
         "write routes need an API key": lambda: _write_methods_need_a_key(
-            client("apigateway"), api_id),
+            client("apigateway"), api_id()),
         "SmartCat jobs table": lambda: client("dynamodb").describe_table(
             TableName=physical_id(client, "JobsTable"))["Table"]["TableStatus"] == "ACTIVE",
         "SmartCat documents bucket": lambda: client("s3").head_bucket(

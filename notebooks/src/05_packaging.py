@@ -544,9 +544,12 @@ print(f"\ndeployed and removed in {time.perf_counter() - started:.0f} s")
 
 # %% [markdown]
 # moto created every resource of the template (it does not *run* Lambda functions; that would
-# need Docker), and `workshop/deploy.py` checked them: the stack, the table, the model bucket,
-# the function with runtime `python3.12`, the REST API, and an API key on every write route.
-# After the deploy, `make deploy` also uploads the model to the stack's bucket.
+# need Docker), and `workshop/deploy.py` checked them: the stack, the tables, the buckets, the
+# function with runtime `python3.12`, the REST API with an API key on every write route,
+# SmartCat's queues with their dead-letter queues, and each function running as its own role.
+# After the deploy, `make deploy` also uploads the model to the stack's bucket; `make remove`
+# empties the buckets first, and `remove-local` checks that nothing of the stack is left.
+# Any failed check makes `make` fail, and this cell with it.
 #
 # ## 6. To AWS
 #
