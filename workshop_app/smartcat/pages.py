@@ -114,40 +114,58 @@ def _inflate(chunks: Iterable[bytes]) -> Iterator[bytes]:
         return
 
 
+def _ascii85_text(chunks: Iterable[bytes]) -> Iterator[bytes]:
+    """A stream's ASCII85 characters, a chunk at a time: whitespace, `<~` and what follows `~>`
+    removed."""
+    head: bytes | None = b""  # the first characters, until it is known whether they are `<~`
+    for chunk in chunks:
+        text = re.sub(rb"\s", b"", chunk)
+        end = text.find(b"~>")
+        text = text if end < 0 else text[:end]
+        if head is not None:
+            head += text
+            if len(head) < 2 and end < 0:
+                continue
+            text, head = head.removeprefix(b"<~"), None
+        yield text
+        if end >= 0:
+            return
+    if head:
+        yield head
+
+
 def _ascii85(chunks: Iterable[bytes]) -> Iterator[bytes]:
     """ASCII85Decode, five characters to four bytes, a chunk at a time ("z" is four zeros)."""
-    pending, first = b"", True
+    pending = b""
     try:
-        for chunk in chunks:
-            data = pending + re.sub(rb"\s", b"", chunk)
-            if first and len(data) >= 2:
-                data, first = data.removeprefix(b"<~"), False
-            data = data.replace(b"z", b"!!!!!")
-            end = data.find(b"~>")
-            if end >= 0:
-                yield base64.a85decode(data[:end])
-                return
-            whole = 0 if first else len(data) - len(data) % 5
+        for text in _ascii85_text(chunks):
+            data = pending + text.replace(b"z", b"!!!!!")
+            whole = len(data) - len(data) % 5
             yield base64.a85decode(data[:whole])
             pending = data[whole:]
-        yield base64.a85decode(pending.removeprefix(b"<~"))
+        yield base64.a85decode(pending)
     except ValueError:
         return
 
 
-def _ascii_hex(chunks: Iterable[bytes]) -> Iterator[bytes]:
-    """ASCIIHexDecode, two digits to a byte, a chunk at a time (">" ends it)."""
-    pending = b""
+def _hex_digits(chunks: Iterable[bytes]) -> Iterator[bytes]:
+    """A stream's hexadecimal digits, a chunk at a time, up to the `>` that ends them."""
     for chunk in chunks:
         end = chunk.find(b">")
-        data = pending + re.sub(rb"[^0-9A-Fa-f]", b"", chunk if end < 0 else chunk[:end])
+        yield re.sub(rb"[^0-9A-Fa-f]", b"", chunk if end < 0 else chunk[:end])
         if end >= 0:
-            yield binascii.unhexlify(data + b"0" * (len(data) % 2))
             return
+
+
+def _ascii_hex(chunks: Iterable[bytes]) -> Iterator[bytes]:
+    """ASCIIHexDecode, two digits to a byte, a chunk at a time (an odd last digit is padded)."""
+    pending = b""
+    for digits in _hex_digits(chunks):
+        data = pending + digits
         whole = len(data) - len(data) % 2
         yield binascii.unhexlify(data[:whole])
         pending = data[whole:]
-    yield binascii.unhexlify(pending + b"0" * (len(pending) % 2))
+    yield binascii.unhexlify(pending + b"0" * len(pending))
 
 
 def _run_length(chunks: Iterable[bytes]) -> Iterator[bytes]:
@@ -226,29 +244,20 @@ def _stream_data(data: bytes, start: int, dictionary: bytes) -> bytes:
 
 def _count_ascii85(chunks: Iterable[bytes]) -> Iterator[int]:
     """How many bytes ASCII85Decode gives, without decoding (the decoder runs ~7 MB/s)."""
-    groups = zeros = 0
-    for chunk in chunks:
-        end = chunk.find(b"~>")
-        text = re.sub(rb"\s", b"", chunk if end < 0 else chunk[:end])
-        if groups == 0 and zeros == 0:
-            text = text.removeprefix(b"<~")
+    characters = zeros = 0
+    for text in _ascii85_text(chunks):
         zeros += text.count(b"z")
-        groups += len(text) - text.count(b"z")
+        characters += len(text) - text.count(b"z")
         yield 0
-        if end >= 0:
-            break
-    yield 4 * zeros + groups // 5 * 4 + max(0, groups % 5 - 1)
+    yield 4 * zeros + characters // 5 * 4 + max(0, characters % 5 - 1)
 
 
 def _count_ascii_hex(chunks: Iterable[bytes]) -> Iterator[int]:
     """How many bytes ASCIIHexDecode gives, without decoding."""
     digits = 0
-    for chunk in chunks:
-        end = chunk.find(b">")
-        digits += len(re.sub(rb"[^0-9A-Fa-f]", b"", chunk if end < 0 else chunk[:end]))
+    for text in _hex_digits(chunks):
+        digits += len(text)
         yield 0
-        if end >= 0:
-            break
     yield (digits + 1) // 2
 
 
@@ -290,9 +299,8 @@ def decoded_size(data: bytes, limit: int) -> int:
             decoders.append(_DECODERS[name])
         if decoders and decoders[-1] in _COUNTERS:  # the last stage need only be counted
             decoders[-1] = _COUNTERS[decoders[-1]]
-        chunks: Iterable = [stream] if decoders else []
-        total += 0 if decoders else len(stream)
-        for decoder in decoders:
+        chunks: Iterable = [stream]
+        for decoder in decoders or [iter]:  # an unfiltered stream counts as it is stored
             chunks = counted(decoder(chunks))
         try:
             for _ in chunks:
