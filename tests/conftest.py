@@ -197,6 +197,21 @@ def smartcat_worker(config: dict):
     return pipeline, Worker(routes)
 
 
+def upload_presigned(post, uploads: dict[str, bytes]) -> dict[str, str]:
+    """Each file sent the way large ones go: `post("/jobs/uploads")` for a presigned URL, then a
+    real HTTP PUT of the bytes to local S3. Returns the job ids by name."""
+    import requests
+
+    jobs = {}
+    for name, data in uploads.items():
+        body = post("/jobs/uploads").get_json()
+        put = requests.put(body["upload"]["url"], data=data, headers=body["upload"]["headers"],
+                           timeout=30)
+        assert put.status_code == 200, (name, put.text)
+        jobs[name] = body["job_id"]
+    return jobs
+
+
 @pytest.fixture
 def jobs_client(smartcat):
     """A test client for the app with SmartCat's resources (responses checked against OpenAPI)."""

@@ -10,7 +10,7 @@ import time
 import pytest
 import requests
 import smartcat_pdfs as pdfs
-from conftest import smartcat_worker
+from conftest import smartcat_worker, upload_presigned
 from openapi_check import check_response
 from werkzeug.serving import make_server
 
@@ -84,13 +84,8 @@ def test_refused_at_upload_fast_with_the_reason(api, config, name):
 
 def test_by_presigned_upload_they_fail_their_jobs(api, config):
     """The API never sees these bytes: the split function refuses them, once, with the reason."""
-    jobs = {}
-    for name, (data, _, _) in REFUSED.items():
-        body = api("POST", "/jobs/uploads").get_json()
-        put = requests.put(body["upload"]["url"], data=data, headers=body["upload"]["headers"],
-                           timeout=30)
-        assert put.status_code == 200
-        jobs[name] = body["job_id"]
+    jobs = upload_presigned(lambda path: api("POST", path),
+                            {name: data for name, (data, _, _) in REFUSED.items()})
     _, worker = smartcat_worker(config)
     worker.run_until_idle(timeout=60)
     assert worker.failed["split"] == 0  # refused, not crashed: nothing was retried

@@ -6,9 +6,8 @@ import io
 
 import boto3
 import pytest
-import requests
 import smartcat_pdfs as pdfs
-from conftest import CheckedClient, smartcat_worker
+from conftest import CheckedClient, smartcat_worker, upload_presigned
 
 from workshop_app import create_app
 
@@ -104,13 +103,7 @@ def test_bad_files_by_presigned_upload_fail_their_jobs(client, config):
     uploads = {**{name: bad[0] for name, bad in BAD.items()},
                "zero_pages": pdfs.zero_pages(),
                "too_many_bytes": pdfs.document("purchase_contract")}
-    jobs = {}
-    for name, data in uploads.items():
-        body = client.post("/jobs/uploads").get_json()
-        put = requests.put(body["upload"]["url"], data=data, headers=body["upload"]["headers"],
-                           timeout=30)
-        assert put.status_code == 200
-        jobs[name] = body["job_id"]
+    jobs = upload_presigned(client.post, uploads)
     _, worker = smartcat_worker(config)
     worker.run_until_idle(timeout=60)
     assert worker.failed["split"] == 0  # refused, not crashed: nothing was retried
