@@ -114,6 +114,13 @@ def packaged(tmp_path_factory):
     return Packaged(out)
 
 
+def role_statements(template: dict) -> dict[str, list[dict]]:
+    """The statements of each IAM role in a CloudFormation template, by the role's logical id."""
+    return {name: [s for policy in role["Properties"].get("Policies", [])
+                   for s in policy["PolicyDocument"]["Statement"]]
+            for name, role in template["Resources"].items() if role["Type"] == "AWS::IAM::Role"}
+
+
 @pytest.fixture
 def car():
     """A valid request body: a 1971 Datsun 510."""

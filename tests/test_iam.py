@@ -20,7 +20,7 @@ import boto3
 import botocore.session
 import pytest
 import smartcat_pdfs as pdfs
-from conftest import smartcat_worker
+from conftest import role_statements, smartcat_worker
 
 from workshop_app import create_app
 from workshop_app.car_schema import example_car
@@ -64,19 +64,18 @@ def resolve(value, template: dict) -> str:
 
 def grants(template: dict) -> dict[str, list[tuple[str, str]]]:
     """Each function's (action, resource ARN pattern) pairs, by its role's logical id."""
-    by_role = {}
+    by_role, statements = {}, role_statements(template)
     for function in template["Resources"].values():
         if function["Type"] != "AWS::Lambda::Function":
             continue
         role = function["Properties"]["Role"]["Fn::GetAtt"][0]
         pairs = by_role.setdefault(role, [])
-        for policy in template["Resources"][role]["Properties"]["Policies"]:
-            for statement in policy["PolicyDocument"]["Statement"]:
-                assert statement["Effect"] == "Allow" and "Condition" not in statement
-                actions, targets = statement["Action"], statement["Resource"]
-                for action in actions if isinstance(actions, list) else [actions]:
-                    for target in targets if isinstance(targets, list) else [targets]:
-                        pairs.append((action, resolve(target, template)))
+        for statement in statements[role]:
+            assert statement["Effect"] == "Allow" and "Condition" not in statement
+            actions, targets = statement["Action"], statement["Resource"]
+            for action in actions if isinstance(actions, list) else [actions]:
+                for target in targets if isinstance(targets, list) else [targets]:
+                    pairs.append((action, resolve(target, template)))
     return by_role
 
 

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import role_statements
 
 from workshop import ROOT
 
@@ -25,9 +26,8 @@ def test_cfn_lint_passes(packaged):
 
 
 def iam_statements(template):
-    for role in resources(template, "AWS::IAM::Role").values():
-        for policy in role["Properties"].get("Policies", []):
-            yield from policy["PolicyDocument"]["Statement"]
+    for statements in role_statements(template).values():
+        yield from statements
 
 
 def test_no_wildcard_actions(packaged):
@@ -62,12 +62,6 @@ def test_every_function_has_its_own_role_naming_its_resources(packaged):
                         "SplitRole": {json.dumps({"Fn::GetAtt": ["SplitQueue", "Arn"]})},
                         "PageRole": {json.dumps({"Fn::GetAtt": ["PagesQueue", "Arn"]})},
                         "AggregateRole": {json.dumps({"Fn::GetAtt": ["AggregateQueue", "Arn"]})}}
-
-
-def role_statements(template) -> dict[str, list[dict]]:
-    return {name: [s for policy in role["Properties"]["Policies"]
-                   for s in policy["PolicyDocument"]["Statement"]]
-            for name, role in resources(template, "AWS::IAM::Role").items()}
 
 
 def methods(template):

@@ -9,6 +9,8 @@ import sys
 import zipfile
 from pathlib import Path
 
+from conftest import role_statements
+
 from workshop import ROOT
 
 
@@ -65,13 +67,9 @@ def test_the_smartcat_reference_deployment_packages_on_its_own(tmp_path, package
     assert "models/cars/model.json" not in names
     # The functions' roles are the top-level deployment's, which tests/test_iam.py checks
     # against what each function calls; the API's without the car API's statements.
-    def statements(resources, role):
-        return [s for p in resources[role]["Properties"]["Policies"]
-                for s in p["PolicyDocument"]["Statement"]]
-
-    top = packaged.template["Resources"]
+    mine, top = role_statements(template), role_statements(packaged.template)
     for role in ("SplitRole", "PageRole", "AggregateRole"):
-        assert statements(resources, role) == statements(top, role), role
+        assert mine[role] == top[role], role
     cars = json.dumps(["CarsTable", "ModelBucket"])[1:-1].split(", ")
-    assert statements(resources, "ApiRole") == [
-        s for s in statements(top, "ApiRole") if not any(c in json.dumps(s) for c in cars)]
+    assert mine["ApiRole"] == [s for s in top["ApiRole"]
+                               if not any(c in json.dumps(s) for c in cars)]
