@@ -171,8 +171,9 @@ load: $(MODEL) $(DOC_MODEL)  ## locust: 10,000 mixed requests, 32 users (REQUEST
 slides: $(VENV)/.installed $(NODE_MODULES)  ## build the slide decks into slides/build/ (open index.html)
 	$(PY) slides/build.py
 
-lint: $(VENV)/.installed  ## ruff
+lint: $(VENV)/.installed  ## ruff: lint, and the one formatter (`ruff format` fixes what it reports)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 
 # The longest files first (notebook 05 packages and deploys, waiting for osls's lock): a file at
 # a time goes to each test process in this order, so the long ones overlap with the rest rather

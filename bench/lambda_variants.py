@@ -43,23 +43,56 @@ SKLEARN = ["scikit-learn==1.9.1", "numpy==2.5.5"]  # the versions the model was 
 # osls has zipped them: see lambda_builds.OSLS_ZIP_DATE), "none" has none, "checked-hash" ships
 # hash-checked .pyc. Variants are zipped as osls zips.
 VARIANTS = {
-    "sklearn-fat": {"extra": SKLEARN, "format": "sklearn", "slim": False, "bytecode": "pip",
-                    "about": "scikit-learn model, full dependencies, unslimmed"},
-    "sklearn-slim": {"extra": SKLEARN, "format": "sklearn", "slim": True, "bytecode": "none",
-                     "about": "the same, slim: true (no .pyc, no dist-info)"},
-    "portable-slim": {"extra": [], "format": "portable", "slim": True, "bytecode": "none",
-                      "about": "pure-Python model (no numpy/sklearn), slimmed"},
-    "portable": {"extra": [], "format": "portable", "slim": False, "bytecode": "pip",
-                 "about": "pure-Python model, pip's timestamp .pyc"},
-    "portable-checked-hash": {"extra": [], "format": "portable", "slim": False,
-                              "bytecode": "checked-hash",
-                              "about": "pure-Python model, hash-checked .pyc"},
-    "deployed": {"sls_package": True, "format": "portable",
-                 "about": "what `sls package` builds from serverless.yml (= portable-checked-hash)"},
+    "sklearn-fat": {
+        "extra": SKLEARN,
+        "format": "sklearn",
+        "slim": False,
+        "bytecode": "pip",
+        "about": "scikit-learn model, full dependencies, unslimmed",
+    },
+    "sklearn-slim": {
+        "extra": SKLEARN,
+        "format": "sklearn",
+        "slim": True,
+        "bytecode": "none",
+        "about": "the same, slim: true (no .pyc, no dist-info)",
+    },
+    "portable-slim": {
+        "extra": [],
+        "format": "portable",
+        "slim": True,
+        "bytecode": "none",
+        "about": "pure-Python model (no numpy/sklearn), slimmed",
+    },
+    "portable": {
+        "extra": [],
+        "format": "portable",
+        "slim": False,
+        "bytecode": "pip",
+        "about": "pure-Python model, pip's timestamp .pyc",
+    },
+    "portable-checked-hash": {
+        "extra": [],
+        "format": "portable",
+        "slim": False,
+        "bytecode": "checked-hash",
+        "about": "pure-Python model, hash-checked .pyc",
+    },
+    "deployed": {
+        "sls_package": True,
+        "format": "portable",
+        "about": "what `sls package` builds from serverless.yml (= portable-checked-hash)",
+    },
 }
 BASELINE, DEFAULT = "sklearn-fat", "deployed"
-TARGETS = {"cold_start_s": 0.25, "speedup": 8.0, "zip_bytes": 40e6, "unzipped_bytes": 120e6,
-           "warm_p50_ms": 2.0, "warm_p99_ms": 10.0}
+TARGETS = {
+    "cold_start_s": 0.25,
+    "speedup": 8.0,
+    "zip_bytes": 40e6,
+    "unzipped_bytes": 120e6,
+    "warm_p50_ms": 2.0,
+    "warm_p99_ms": 10.0,
+}
 
 
 def build(name: str, spec: dict, work: Path) -> tuple[Path, int, int]:
@@ -91,9 +124,13 @@ def sls_package(work: Path) -> tuple[Path, int, int]:
     out = work / "sls"
     venv_bin = Path(sys.executable).parent
     with osls_lock():
-        subprocess.run([str(ROOT / "node_modules" / ".bin" / "sls"), "package", "--stage", "dev",
-                        "--package", str(out)], cwd=ROOT, check=True, capture_output=True,
-                       env={**os.environ, "PATH": f"{venv_bin}{os.pathsep}{os.environ['PATH']}"})
+        subprocess.run(
+            [str(ROOT / "node_modules" / ".bin" / "sls"), "package", "--stage", "dev", "--package", str(out)],
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+            env={**os.environ, "PATH": f"{venv_bin}{os.pathsep}{os.environ['PATH']}"},
+        )
     zipped_path = out / "serverless-ml-workshop.zip"
     run_dir = work / "deployed-task"
     unzip(zipped_path, run_dir)
@@ -101,11 +138,22 @@ def sls_package(work: Path) -> tuple[Path, int, int]:
 
 
 def probe(run_dir: Path, fmt: str, warm: int = 0) -> list[dict]:
-    env = {"MODEL_URI": "models/cars", "MODEL_FORMAT": fmt, "PATH": "/usr/bin:/bin",
-           "LANG": "C.UTF-8", "AWS_DEFAULT_REGION": "eu-central-1"}
+    env = {
+        "MODEL_URI": "models/cars",
+        "MODEL_FORMAT": fmt,
+        "PATH": "/usr/bin:/bin",
+        "LANG": "C.UTF-8",
+        "AWS_DEFAULT_REGION": "eu-central-1",
+    }
     command = [sys._base_executable, "-I", "-S", "-B", str(RUNNER), str(run_dir), str(EVENT)]
-    result = subprocess.run(command + (["--warm", str(warm)] if warm else []), env=env,
-                            capture_output=True, text=True, timeout=600, check=False)
+    result = subprocess.run(
+        command + (["--warm", str(warm)] if warm else []),
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
     if result.returncode:
         raise RuntimeError(f"{run_dir.name}: {result.stderr[-2000:]}")
     lines = [json.loads(line) for line in result.stdout.splitlines()]
@@ -131,39 +179,53 @@ def measure(names: list[str], cold_runs: int, warm: int) -> dict:
             steps.set_postfix_str(f"{name}: {warm} warm requests")
             lines = probe(run_dir, spec["format"], warm)
             latencies = lines[1]["warm_ms"]
-            variants[name] = {"zip_bytes": zipped, "unzipped_bytes": unzipped,
-                              "cold_start_s": round(statistics.median(colds), 4),
-                              "warm_p50_ms": round(percentile(latencies, 50), 3),
-                              "warm_p99_ms": round(percentile(latencies, 99), 3),
-                              "peak_rss_mb": round(lines[-1]["peak_rss_mb"], 1)}
+            variants[name] = {
+                "zip_bytes": zipped,
+                "unzipped_bytes": unzipped,
+                "cold_start_s": round(statistics.median(colds), 4),
+                "warm_p50_ms": round(percentile(latencies, 50), 3),
+                "warm_p99_ms": round(percentile(latencies, 99), 3),
+                "peak_rss_mb": round(lines[-1]["peak_rss_mb"], 1),
+            }
     return variants
 
 
 def check_targets(results: dict) -> list[tuple[str, bool, str]]:
     d, b = results["variants"][results["default"]], results["variants"].get(results["baseline"])
-    rows = [("cold start ≤ 0.25 s", d["cold_start_s"] <= TARGETS["cold_start_s"],
-             f"{d['cold_start_s']:.3f} s")]
+    rows = [
+        ("cold start ≤ 0.25 s", d["cold_start_s"] <= TARGETS["cold_start_s"], f"{d['cold_start_s']:.3f} s")
+    ]
     if b:
         speedup = b["cold_start_s"] / d["cold_start_s"]
-        rows.append(("≥ 8× faster cold start than the baseline", speedup >= TARGETS["speedup"],
-                     f"{speedup:.1f}×"))
-    rows += [("≤ 40 MB zipped", d["zip_bytes"] <= TARGETS["zip_bytes"], f"{d['zip_bytes'] / 1e6:.1f} MB"),
-             ("≤ 120 MB unzipped", d["unzipped_bytes"] <= TARGETS["unzipped_bytes"],
-              f"{d['unzipped_bytes'] / 1e6:.1f} MB"),
-             ("warm p50 ≤ 2 ms", d["warm_p50_ms"] <= TARGETS["warm_p50_ms"], f"{d['warm_p50_ms']:.2f} ms"),
-             ("warm p99 ≤ 10 ms", d["warm_p99_ms"] <= TARGETS["warm_p99_ms"], f"{d['warm_p99_ms']:.2f} ms")]
+        rows.append(
+            ("≥ 8× faster cold start than the baseline", speedup >= TARGETS["speedup"], f"{speedup:.1f}×")
+        )
+    rows += [
+        ("≤ 40 MB zipped", d["zip_bytes"] <= TARGETS["zip_bytes"], f"{d['zip_bytes'] / 1e6:.1f} MB"),
+        (
+            "≤ 120 MB unzipped",
+            d["unzipped_bytes"] <= TARGETS["unzipped_bytes"],
+            f"{d['unzipped_bytes'] / 1e6:.1f} MB",
+        ),
+        ("warm p50 ≤ 2 ms", d["warm_p50_ms"] <= TARGETS["warm_p50_ms"], f"{d['warm_p50_ms']:.2f} ms"),
+        ("warm p99 ≤ 10 ms", d["warm_p99_ms"] <= TARGETS["warm_p99_ms"], f"{d['warm_p99_ms']:.2f} ms"),
+    ]
     return rows
 
 
 def table(results: dict) -> str:
-    lines = ["| variant | zipped MB | unzipped MB | cold start s | warm p50 ms | warm p99 ms | peak RSS MB |",
-             "|---|---:|---:|---:|---:|---:|---:|"]
+    lines = [
+        "| variant | zipped MB | unzipped MB | cold start s | warm p50 ms | warm p99 ms | peak RSS MB |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
     for name, v in results["variants"].items():
         roles = {results["baseline"]: " (baseline)", results["default"]: " (default)"}
         tag = roles.get(name, "")
-        lines.append(f"| {name}{tag} | {v['zip_bytes'] / 1e6:.1f} | {v['unzipped_bytes'] / 1e6:.1f} | "
-                     f"{v['cold_start_s']:.3f} | {v['warm_p50_ms']:.2f} | {v['warm_p99_ms']:.2f} | "
-                     f"{v['peak_rss_mb']:.0f} |")
+        lines.append(
+            f"| {name}{tag} | {v['zip_bytes'] / 1e6:.1f} | {v['unzipped_bytes'] / 1e6:.1f} | "
+            f"{v['cold_start_s']:.3f} | {v['warm_p50_ms']:.2f} | {v['warm_p99_ms']:.2f} | "
+            f"{v['peak_rss_mb']:.0f} |"
+        )
     return "\n".join(lines)
 
 
@@ -187,10 +249,12 @@ def plot(results: dict, path: Path) -> None:
     colours = ["C3" if n.startswith("sklearn") else "C2" for n in names]
     cold.bar(list(x), [v[n]["cold_start_s"] for n in names], color=colours)
     for i, n in enumerate(names):
-        cold.text(i, v[n]["cold_start_s"], f"{v[n]['cold_start_s']:.2f} s", ha="center",
-                  va="bottom", fontsize=8)
-    cold.set(ylabel="seconds (log scale)", yscale="log",
-             title="Cold start: import + first POST /predict (median)")
+        cold.text(
+            i, v[n]["cold_start_s"], f"{v[n]['cold_start_s']:.2f} s", ha="center", va="bottom", fontsize=8
+        )
+    cold.set(
+        ylabel="seconds (log scale)", yscale="log", title="Cold start: import + first POST /predict (median)"
+    )
     cold.yaxis.set_major_formatter(matplotlib.ticker.FormatStrFormatter("%g"))
     cold.yaxis.set_minor_formatter(matplotlib.ticker.FormatStrFormatter("%g"))
     for axis in (size, cold):
@@ -206,8 +270,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--variants", nargs="*", default=list(VARIANTS), choices=list(VARIANTS))
     parser.add_argument("--out", type=Path, default=HERE)
     args = parser.parse_args(argv)
-    results = {"baseline": BASELINE, "default": DEFAULT,
-               "variants": measure(args.variants, args.cold, args.warm)}
+    results = {
+        "baseline": BASELINE,
+        "default": DEFAULT,
+        "variants": measure(args.variants, args.cold, args.warm),
+    }
     if DEFAULT not in results["variants"]:
         results["default"] = args.variants[-1]
     args.out.mkdir(parents=True, exist_ok=True)

@@ -33,17 +33,40 @@ def run_locust(url: str, requests: int, users: int, max_seconds: int) -> dict:
         stats = Path(tmp) / "stats.json"
         started = time.monotonic()
         done = subprocess.run(
-            [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless", "--users",
-             str(users), "--spawn-rate", str(users), "--host", url, "--run-time",
-             f"{max_seconds}s", "--only-summary", "--loglevel", "WARNING"],
+            [
+                sys.executable,
+                "-m",
+                "locust",
+                "-f",
+                str(LOCUSTFILE),
+                "--headless",
+                "--users",
+                str(users),
+                "--spawn-rate",
+                str(users),
+                "--host",
+                url,
+                "--run-time",
+                f"{max_seconds}s",
+                "--only-summary",
+                "--loglevel",
+                "WARNING",
+            ],
             env={**os.environ, "LOAD_REQUESTS": str(requests), "LOAD_STATS": str(stats)},
-            capture_output=True, text=True, timeout=max_seconds + 120)
+            capture_output=True,
+            text=True,
+            timeout=max_seconds + 120,
+        )
         seconds = time.monotonic() - started
         if not stats.exists():
             raise RuntimeError(f"locust wrote no figures:\n{done.stdout}{done.stderr}"[-5000:])
         result = json.loads(stats.read_text())
-    return {**result, "seconds": round(seconds, 1), "locust_exit_code": done.returncode,
-            "locust_output": done.stdout + done.stderr}
+    return {
+        **result,
+        "seconds": round(seconds, 1),
+        "locust_exit_code": done.returncode,
+        "locust_output": done.stdout + done.stderr,
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -61,32 +84,47 @@ def main(argv: list[str] | None = None) -> int:
         server = f"the API at {args.url}"
     else:
         with LocalStack(free_port(), free_port(), model_dir=args.model_dir, quiet=True) as stack:
-            print(f"{args.users} users, {args.requests} requests against {stack.url} "
-                  f"(local AWS {stack.moto.endpoint})", flush=True)
+            print(
+                f"{args.users} users, {args.requests} requests against {stack.url} "
+                f"(local AWS {stack.moto.endpoint})",
+                flush=True,
+            )
             result = run_locust(stack.url, args.requests, args.users, args.max_seconds)
-        server = ("the local stack: Flask's threaded development server (workshop/stack.py) "
-                  "and a moto server")
+        server = "the local stack: Flask's threaded development server (workshop/stack.py) and a moto server"
     total = result["total"]
     figures = {
         "date": datetime.now(UTC).date().isoformat(),
         "tool": "locust (bench/locustfile.py), headless",
         "server": server,
         "machine": f"{os.cpu_count()} CPUs shared with the load generator, {platform.machine()}",
-        "users": args.users, "requests": total["requests"], "errors": total["failures"],
-        "seconds": result["seconds"], "requests_per_second": total["rps"],
-        "p50_ms": total["p50_ms"], "p99_ms": total["p99_ms"], "max_ms": total["max_ms"],
-        "routes": result["routes"], "failures": result["failures"],
+        "users": args.users,
+        "requests": total["requests"],
+        "errors": total["failures"],
+        "seconds": result["seconds"],
+        "requests_per_second": total["rps"],
+        "p50_ms": total["p50_ms"],
+        "p99_ms": total["p99_ms"],
+        "max_ms": total["max_ms"],
+        "routes": result["routes"],
+        "failures": result["failures"],
     }
     # bench/load_jobs.py's figures (under "pipeline") are kept.
-    kept = {key: value for key, value in (json.loads(args.out.read_text()) if args.out.exists()
-                                          else {}).items() if key == "pipeline"}
+    kept = {
+        key: value
+        for key, value in (json.loads(args.out.read_text()) if args.out.exists() else {}).items()
+        if key == "pipeline"
+    }
     args.out.write_text(json.dumps({**figures, **kept}, indent=2) + "\n")
-    print(f"{figures['requests']} requests, {figures['users']} users, {figures['errors']} errors, "
-          f"{figures['requests_per_second']} req/s, p50 {figures['p50_ms']:.0f} ms, "
-          f"p99 {figures['p99_ms']:.0f} ms")
+    print(
+        f"{figures['requests']} requests, {figures['users']} users, {figures['errors']} errors, "
+        f"{figures['requests_per_second']} req/s, p50 {figures['p50_ms']:.0f} ms, "
+        f"p99 {figures['p99_ms']:.0f} ms"
+    )
     for name, route in sorted(result["routes"].items()):
-        print(f"  {name:22s} {route['requests']:6d} requests  {route['failures']} errors  "
-              f"p50 {route['p50_ms']:5.0f} ms  p99 {route['p99_ms']:5.0f} ms")
+        print(
+            f"  {name:22s} {route['requests']:6d} requests  {route['failures']} errors  "
+            f"p50 {route['p50_ms']:5.0f} ms  p99 {route['p99_ms']:5.0f} ms"
+        )
     for failure in result["failures"]:
         print(f"  FAILED {failure['count']}x {failure['route']}: {failure['error']}")
     print(f"written to {args.out.relative_to(ROOT) if args.out.is_relative_to(ROOT) else args.out}")

@@ -73,8 +73,7 @@ class Jobs:
 
     def status(self, job_id: str) -> dict:
         try:
-            response = self.http.get(f"{self.url}/jobs/{job_id}", allow_redirects=False,
-                                     timeout=60)
+            response = self.http.get(f"{self.url}/jobs/{job_id}", allow_redirects=False, timeout=60)
         except requests.RequestException as e:  # asked again next round
             return {"status": "unanswered", "reason": f"{type(e).__name__}: {e}"}
         if response.status_code not in (200, 303):
@@ -101,15 +100,13 @@ class Jobs:
             submitted = list(pool.map(lambda upload: self.submit(upload[0]), uploads))
             submit_seconds = time.monotonic() - started
             errors = [error for _, error in submitted if error]
-            expected = {job_id: uploads[i][1] for i, (job_id, _) in enumerate(submitted)
-                        if job_id}
+            expected = {job_id: uploads[i][1] for i, (job_id, _) in enumerate(submitted) if job_id}
             pending = dict(expected)
             over: dict[str, float] = {}  # job id -> seconds from the first POST to seeing it over
             deadline = started + max_seconds
             while pending and time.monotonic() < deadline:
                 time.sleep(0.5)
-                for job_id, job in zip(list(pending),
-                                       pool.map(self.status, list(pending)), strict=True):
+                for job_id, job in zip(list(pending), pool.map(self.status, list(pending)), strict=True):
                     if job["status"] in ("done", "failed") or job["status"].startswith("HTTP"):
                         over[job_id] = time.monotonic() - started
                         del pending[job_id]
@@ -118,11 +115,15 @@ class Jobs:
             problems = list(pool.map(lambda job_id: self.check(job_id, expected[job_id]), over))
             errors += [problem for problem in problems if problem]
         latencies = sorted(over.values())
-        return {"submitted": len(expected), "done": problems.count(None),
-                "submit_seconds": round(submit_seconds, 2), "seconds": round(seconds, 2),
-                "latency_p50_s": round(statistics.median(latencies), 2) if latencies else None,
-                "latency_max_s": round(latencies[-1], 2) if latencies else None,
-                "errors": errors}
+        return {
+            "submitted": len(expected),
+            "done": problems.count(None),
+            "submit_seconds": round(submit_seconds, 2),
+            "seconds": round(seconds, 2),
+            "latency_p50_s": round(statistics.median(latencies), 2) if latencies else None,
+            "latency_max_s": round(latencies[-1], 2) if latencies else None,
+            "errors": errors,
+        }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -130,8 +131,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=200)
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--max-seconds", type=float, default=600, help="give up after this long")
-    parser.add_argument("--url", help="use this running API (and its worker) instead of starting "
-                        "the local stack")
+    parser.add_argument(
+        "--url", help="use this running API (and its worker) instead of starting the local stack"
+    )
     parser.add_argument("--out", type=Path, default=HERE / "load.json")
     args = parser.parse_args(argv)
     exit_on_sigterm()
@@ -143,35 +145,47 @@ def main(argv: list[str] | None = None) -> int:
         server = f"the API at {args.url}"
     else:
         with LocalStack(free_port(), free_port(), model_dir=CARS_MODEL_DIR, quiet=True) as stack:
-            print(f"{args.jobs} jobs ({pages} pages) from {args.clients} clients at once against "
-                  f"{stack.url} (local AWS {stack.moto.endpoint}, the local worker)", flush=True)
+            print(
+                f"{args.jobs} jobs ({pages} pages) from {args.clients} clients at once against "
+                f"{stack.url} (local AWS {stack.moto.endpoint}, the local worker)",
+                flush=True,
+            )
             result = Jobs(stack.url, args.clients).run(uploads, args.max_seconds)
-        server = ("the local stack: Flask's threaded development server, a moto server and the "
-                  "local worker (one thread per queue, workshop/stack.py)")
+        server = (
+            "the local stack: Flask's threaded development server, a moto server and the "
+            "local worker (one thread per queue, workshop/stack.py)"
+        )
     ok = not result["errors"] and result["done"] == args.jobs
     figures = {
         "date": datetime.now(UTC).date().isoformat(),
         "server": server,
         "machine": f"{os.cpu_count()} CPUs shared with the clients, {platform.machine()}",
-        "jobs": args.jobs, "clients": args.clients, "pages": pages,
+        "jobs": args.jobs,
+        "clients": args.clients,
+        "pages": pages,
         "documents": {label: n for label, _, n in kinds},
-        "submitted": result["submitted"], "done_exactly_right": result["done"],
-        "submit_seconds": result["submit_seconds"], "seconds": result["seconds"],
+        "submitted": result["submitted"],
+        "done_exactly_right": result["done"],
+        "submit_seconds": result["submit_seconds"],
+        "seconds": result["seconds"],
         "jobs_per_second": round(args.jobs / result["seconds"], 2) if result["seconds"] else None,
         "pages_per_second": round(pages / result["seconds"], 2) if result["seconds"] else None,
-        "job_latency_p50_s": result["latency_p50_s"], "job_latency_max_s": result["latency_max_s"],
-        "errors": result["errors"][:50], "error_count": len(result["errors"]),
+        "job_latency_p50_s": result["latency_p50_s"],
+        "job_latency_max_s": result["latency_max_s"],
+        "errors": result["errors"][:50],
+        "error_count": len(result["errors"]),
     }
     existing = json.loads(args.out.read_text()) if args.out.exists() else {}
     args.out.write_text(json.dumps({**existing, "pipeline": figures}, indent=2) + "\n")
-    print(f"{args.jobs} jobs, {pages} pages: submitted in {figures['submit_seconds']} s, all over "
-          f"after {figures['seconds']} s: {figures['jobs_per_second']} jobs/s, "
-          f"{figures['pages_per_second']} pages/s; job latency p50 "
-          f"{figures['job_latency_p50_s']} s, max {figures['job_latency_max_s']} s")
+    print(
+        f"{args.jobs} jobs, {pages} pages: submitted in {figures['submit_seconds']} s, all over "
+        f"after {figures['seconds']} s: {figures['jobs_per_second']} jobs/s, "
+        f"{figures['pages_per_second']} pages/s; job latency p50 "
+        f"{figures['job_latency_p50_s']} s, max {figures['job_latency_max_s']} s"
+    )
     for error in result["errors"][:20]:
         print(f"  FAILED {error}")
-    print("every job done, with every page counted once" if ok else
-          f"{len(result['errors'])} problems")
+    print("every job done, with every page counted once" if ok else f"{len(result['errors'])} problems")
     print(f"written to {args.out.relative_to(ROOT) if args.out.is_relative_to(ROOT) else args.out}")
     return 0 if ok else 1
 

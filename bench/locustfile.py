@@ -16,16 +16,29 @@ import random
 import gevent
 from locust import FastHttpUser, constant, events, task
 
-CAR = {"cylinders": 4, "displacement": 97.0, "horsepower": 88.0, "weight": 2130.0,
-       "acceleration": 14.5, "year": 1971, "origin": "Japan", "name": "datsun 510"}
+CAR = {
+    "cylinders": 4,
+    "displacement": 97.0,
+    "horsepower": 88.0,
+    "weight": 2130.0,
+    "acceleration": 14.5,
+    "year": 1971,
+    "origin": "Japan",
+    "name": "datsun 510",
+}
 ORIGINS = ("USA", "Europe", "Japan")
 RNG = random.Random()  # noqa: S311 (test data, not secrets)
 
 
 def random_car() -> dict:
-    return {**CAR, "cylinders": RNG.choice((4, 6, 8)), "weight": RNG.randint(1600, 5000),
-            "horsepower": RNG.choice((None, RNG.randint(50, 230))),
-            "year": RNG.randint(1970, 1982), "origin": RNG.choice(ORIGINS)}
+    return {
+        **CAR,
+        "cylinders": RNG.choice((4, 6, 8)),
+        "weight": RNG.randint(1600, 5000),
+        "horsepower": RNG.choice((None, RNG.randint(50, 230))),
+        "year": RNG.randint(1970, 1982),
+        "origin": RNG.choice(ORIGINS),
+    }
 
 
 class CarApiUser(FastHttpUser):
@@ -48,8 +61,7 @@ class CarApiUser(FastHttpUser):
 
     @task(2)
     def create(self):
-        with self.client.post("/cars", json=random_car(), name="POST /cars",
-                              catch_response=True) as r:
+        with self.client.post("/cars", json=random_car(), name="POST /cars", catch_response=True) as r:
             body = self._expect(r, 201, "carid")
             if body:
                 self.cars.append(body["carid"])
@@ -63,22 +75,23 @@ class CarApiUser(FastHttpUser):
     def get_car(self):
         if not self.cars:
             return self.create()
-        with self.client.get(f"/cars/{RNG.choice(self.cars)}", name="GET /cars/{carid}",
-                             catch_response=True) as r:
+        with self.client.get(
+            f"/cars/{RNG.choice(self.cars)}", name="GET /cars/{carid}", catch_response=True
+        ) as r:
             self._expect(r, 200, "predicted_mpg")
 
     @task(4)
     def predict(self):
-        with self.client.post("/predict", json=random_car(), name="POST /predict",
-                              catch_response=True) as r:
+        with self.client.post("/predict", json=random_car(), name="POST /predict", catch_response=True) as r:
             self._expect(r, 200, "predicted_mpg")
 
     @task(1)
     def update(self):
         if not self.cars:
             return self.create()
-        with self.client.put(f"/cars/{RNG.choice(self.cars)}", json=random_car(),
-                             name="PUT /cars/{carid}", catch_response=True) as r:
+        with self.client.put(
+            f"/cars/{RNG.choice(self.cars)}", json=random_car(), name="PUT /cars/{carid}", catch_response=True
+        ) as r:
             self._expect(r, 200, "predicted_mpg")
 
     @task(1)
@@ -86,8 +99,7 @@ class CarApiUser(FastHttpUser):
         if len(self.cars) < 2:  # keep one to read
             return self.create()
         carid = self.cars.pop(RNG.randrange(len(self.cars)))
-        with self.client.delete(f"/cars/{carid}", name="DELETE /cars/{carid}",
-                                catch_response=True) as r:
+        with self.client.delete(f"/cars/{carid}", name="DELETE /cars/{carid}", catch_response=True) as r:
             self._expect(r, 204)
 
 
@@ -115,10 +127,14 @@ events.request.add_listener(_stop.on_request)
 
 
 def _figures(entry) -> dict:
-    return {"requests": entry.num_requests, "failures": entry.num_failures,
-            "p50_ms": entry.get_response_time_percentile(0.5),
-            "p99_ms": entry.get_response_time_percentile(0.99),
-            "max_ms": round(entry.max_response_time or 0, 1), "rps": round(entry.total_rps, 1)}
+    return {
+        "requests": entry.num_requests,
+        "failures": entry.num_failures,
+        "p50_ms": entry.get_response_time_percentile(0.5),
+        "p99_ms": entry.get_response_time_percentile(0.99),
+        "max_ms": round(entry.max_response_time or 0, 1),
+        "rps": round(entry.total_rps, 1),
+    }
 
 
 @events.quitting.add_listener
@@ -126,9 +142,13 @@ def _write_figures(environment, **_kwargs):
     """The final figures, once every user has stopped (locust's CSV is written on a timer)."""
     if path := os.environ.get("LOAD_STATS"):
         stats = environment.stats
-        figures = {"total": _figures(stats.total),
-                   "routes": {e.name: _figures(e) for e in stats.entries.values()},
-                   "failures": [{"route": f.name, "error": str(f.error), "count": f.occurrences}
-                                for f in stats.errors.values()]}
+        figures = {
+            "total": _figures(stats.total),
+            "routes": {e.name: _figures(e) for e in stats.entries.values()},
+            "failures": [
+                {"route": f.name, "error": str(f.error), "count": f.occurrences}
+                for f in stats.errors.values()
+            ],
+        }
         with open(path, "w") as f:
             json.dump(figures, f)

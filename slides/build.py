@@ -30,12 +30,21 @@ import diagrams  # noqa: E402 (needs HERE on sys.path)
 from workshop.deploy import UNZIPPED_LIMIT, ZIPPED_LIMIT  # noqa: E402
 from workshop.local_aws import read_serverless_yml  # noqa: E402
 
-DECKS = {"workshop": "Serverless ML on AWS Lambda",
-         "smartcat": "SmartCat: sorting paperwork with a serverless pipeline"}
+DECKS = {
+    "workshop": "Serverless ML on AWS Lambda",
+    "smartcat": "SmartCat: sorting paperwork with a serverless pipeline",
+}
 REVEAL = ROOT / "node_modules" / "reveal.js" / "dist"
-REVEAL_FILES = ["reset.css", "reveal.css", "reveal.js", "theme/white.css",
-                "plugin/highlight/monokai.css", "plugin/markdown.js", "plugin/highlight.js",
-                "plugin/notes.js"]
+REVEAL_FILES = [
+    "reset.css",
+    "reveal.css",
+    "reveal.js",
+    "theme/white.css",
+    "plugin/highlight/monokai.css",
+    "plugin/markdown.js",
+    "plugin/highlight.js",
+    "plugin/notes.js",
+]
 BENCH = ROOT / "bench" / "results.json"
 BENCH_PLOT = ROOT / "bench" / "results.png"
 
@@ -56,8 +65,7 @@ PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z0-9_.-]+)\s*\}\}")
 
 def _bench_module():
     """bench/lambda_variants.py (a script, not a package): its table and its variants."""
-    spec = importlib.util.spec_from_file_location("lambda_variants",
-                                                  ROOT / "bench" / "lambda_variants.py")
+    spec = importlib.util.spec_from_file_location("lambda_variants", ROOT / "bench" / "lambda_variants.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -65,12 +73,17 @@ def _bench_module():
 
 def cost_table(results: dict, memory_mb: int) -> str:
     """US$ per million warm requests, by item, for the baseline and the deployed variant."""
-    lines = ["| per million requests | " + " | ".join(
-                 (results["baseline"], results["default"])) + " |",
-             "|---|---:|---:|"]
-    rows: dict[str, list[str]] = {"billed duration per request": [], "Lambda compute": [],
-                                  "Lambda requests": [], "API Gateway (REST API)": [],
-                                  "total": []}
+    lines = [
+        "| per million requests | " + " | ".join((results["baseline"], results["default"])) + " |",
+        "|---|---:|---:|",
+    ]
+    rows: dict[str, list[str]] = {
+        "billed duration per request": [],
+        "Lambda compute": [],
+        "Lambda requests": [],
+        "API Gateway (REST API)": [],
+        "total": [],
+    }
     for name in (results["baseline"], results["default"]):
         variant = results["variants"][name]
         # CPU-bound time grows by 1,769 / memory below one full vCPU; billed in whole ms.
@@ -93,24 +106,34 @@ def values(results: dict) -> dict[str, str]:
     serverless = read_serverless_yml()
     provider = serverless["provider"]
     memory = int(provider["memorySize"])
-    out = {"bench_table": bench.table(results),
-           "bench_variants": "\n".join(f"- `{name}`: {spec['about']}"
-                                       for name, spec in bench.VARIANTS.items()
-                                       if name in results["variants"]),
-           "cost_table": cost_table(results, memory),
-           "memory_mb": f"{memory:,}", "runtime": provider["runtime"],
-           "timeout_s": str(provider["timeout"]),
-           "throttle_rate": str(provider["apiGateway"]["usagePlan"]["throttle"]["rateLimit"]),
-           "throttle_burst": str(provider["apiGateway"]["usagePlan"]["throttle"]["burstLimit"]),
-           "quota": f"{provider['apiGateway']['usagePlan']['quota']['limit']:,}",
-           "limit_zipped_bytes": f"{ZIPPED_LIMIT:,}", "limit_unzipped_bytes": f"{UNZIPPED_LIMIT:,}"}
-    out |= {f"price.{key}": (value if isinstance(value, str) else f"{value:g}")
-            for key, value in PRICES.items()}
-    formats = {"zip_bytes": lambda v: f"{v / 1e6:.1f} MB",
-               "unzipped_bytes": lambda v: f"{v / 1e6:.1f} MB",
-               "cold_start_s": lambda v: f"{v:.2f} s",
-               "warm_p50_ms": lambda v: f"{v:.2f} ms", "warm_p99_ms": lambda v: f"{v:.2f} ms",
-               "peak_rss_mb": lambda v: f"{v:.0f} MB"}
+    out = {
+        "bench_table": bench.table(results),
+        "bench_variants": "\n".join(
+            f"- `{name}`: {spec['about']}"
+            for name, spec in bench.VARIANTS.items()
+            if name in results["variants"]
+        ),
+        "cost_table": cost_table(results, memory),
+        "memory_mb": f"{memory:,}",
+        "runtime": provider["runtime"],
+        "timeout_s": str(provider["timeout"]),
+        "throttle_rate": str(provider["apiGateway"]["usagePlan"]["throttle"]["rateLimit"]),
+        "throttle_burst": str(provider["apiGateway"]["usagePlan"]["throttle"]["burstLimit"]),
+        "quota": f"{provider['apiGateway']['usagePlan']['quota']['limit']:,}",
+        "limit_zipped_bytes": f"{ZIPPED_LIMIT:,}",
+        "limit_unzipped_bytes": f"{UNZIPPED_LIMIT:,}",
+    }
+    out |= {
+        f"price.{key}": (value if isinstance(value, str) else f"{value:g}") for key, value in PRICES.items()
+    }
+    formats = {
+        "zip_bytes": lambda v: f"{v / 1e6:.1f} MB",
+        "unzipped_bytes": lambda v: f"{v / 1e6:.1f} MB",
+        "cold_start_s": lambda v: f"{v:.2f} s",
+        "warm_p50_ms": lambda v: f"{v:.2f} ms",
+        "warm_p99_ms": lambda v: f"{v:.2f} ms",
+        "peak_rss_mb": lambda v: f"{v:.0f} MB",
+    }
     for role in ("baseline", "default"):
         out[f"bench.{role}"] = results[role]
     for name, variant in results["variants"].items():
@@ -198,8 +221,9 @@ def build(out: Path, bench: Path = BENCH) -> list[Path]:
         page = PAGE.format(title=html.escape(title), markdown=html.escape(markdown, quote=False))
         (out / f"{deck}.html").write_text(page, encoding="utf-8")
         pages.append(out / f"{deck}.html")
-    items = "\n".join(f'<li><a href="{deck}.html">{html.escape(title)}</a></li>'
-                      for deck, title in DECKS.items())
+    items = "\n".join(
+        f'<li><a href="{deck}.html">{html.escape(title)}</a></li>' for deck, title in DECKS.items()
+    )
     (out / "index.html").write_text(INDEX.format(items=items), encoding="utf-8")
     return pages
 

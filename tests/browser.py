@@ -13,9 +13,15 @@ from pathlib import Path
 
 import pytest
 
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 SCREENSHOTS = Path(__file__).parent / "output" / "screenshots"
 
 
@@ -30,6 +36,7 @@ class _Shared:
     """One Playwright and one Chromium per test process, whichever test module asks first.
     (Each module that imports the fixture gets its own fixture definition; Playwright's sync API
     cannot run twice at once in one process.)"""
+
     playwright = None
     browser = None
     users = 0
@@ -42,8 +49,9 @@ def browser():
         from playwright.sync_api import sync_playwright
 
         _Shared.playwright = sync_playwright().start()
-        _Shared.browser = _Shared.playwright.chromium.launch(executable_path=chromium_path(),
-                                                            args=CHROMIUM_ARGS)
+        _Shared.browser = _Shared.playwright.chromium.launch(
+            executable_path=chromium_path(), args=CHROMIUM_ARGS
+        )
     _Shared.users += 1
     yield _Shared.browser
     _Shared.users -= 1
@@ -56,6 +64,7 @@ def browser():
 @dataclass
 class Watched:
     """Problems a page reported: console errors, page errors, failed or 4xx/5xx requests."""
+
     console_errors: list[str] = field(default_factory=list)
     page_errors: list[str] = field(default_factory=list)
     failed_requests: list[str] = field(default_factory=list)
@@ -64,6 +73,7 @@ class Watched:
     def problems(self, allow_status: tuple[int, ...] = ()) -> list[str]:
         """Everything that went wrong, except responses with a status the test expects (Chromium
         also logs those to the console as "Failed to load resource")."""
+
         def expected(message: str) -> bool:
             status = re.search(r"Failed to load resource: .*status of (\d+)", message)
             return bool(status) and int(status.group(1)) in allow_status
@@ -73,20 +83,28 @@ class Watched:
         return console + self.page_errors + self.failed_requests + bad
 
     def clear(self) -> None:
-        for items in (self.console_errors, self.page_errors, self.failed_requests,
-                      self.error_responses):
+        for items in (self.console_errors, self.page_errors, self.failed_requests, self.error_responses):
             items.clear()
 
 
 def watch(page) -> Watched:
     watched = Watched()
-    page.on("console", lambda m: watched.console_errors.append(f"console: {m.text}")
-            if m.type == "error" else None)
+    page.on(
+        "console",
+        lambda m: watched.console_errors.append(f"console: {m.text}") if m.type == "error" else None,
+    )
     page.on("pageerror", lambda e: watched.page_errors.append(f"page error: {e}"))
-    page.on("requestfailed", lambda r: watched.failed_requests.append(
-        f"request failed: {r.url} ({r.failure})"))
-    page.on("response", lambda r: watched.error_responses.append(
-        f"{r.status} {r.request.method} {r.url}") if r.status >= 400 else None)
+    page.on(
+        "requestfailed", lambda r: watched.failed_requests.append(f"request failed: {r.url} ({r.failure})")
+    )
+    page.on(
+        "response",
+        lambda r: (
+            watched.error_responses.append(f"{r.status} {r.request.method} {r.url}")
+            if r.status >= 400
+            else None
+        ),
+    )
     return watched
 
 

@@ -85,8 +85,7 @@ class Packaged:
     def __init__(self, directory: Path):
         self.dir = directory
         self.zip = directory / "serverless-ml-workshop.zip"
-        self.template = json.loads(
-            (directory / "cloudformation-template-update-stack.json").read_text())
+        self.template = json.loads((directory / "cloudformation-template-update-stack.json").read_text())
 
     @property
     def function_environment(self) -> dict[str, str]:
@@ -105,10 +104,20 @@ def packaged(tmp_path_factory):
             shutil.rmtree(out, ignore_errors=True)
             venv_bin = Path(sys.executable).parent
             result = subprocess.run(
-                [str(ROOT / "node_modules" / ".bin" / "sls"), "package", "--stage", "dev",
-                 "--package", str(out)],
-                cwd=ROOT, capture_output=True, text=True, timeout=600,
-                env={**os.environ, "PATH": f"{venv_bin}{os.pathsep}{os.environ['PATH']}"})
+                [
+                    str(ROOT / "node_modules" / ".bin" / "sls"),
+                    "package",
+                    "--stage",
+                    "dev",
+                    "--package",
+                    str(out),
+                ],
+                cwd=ROOT,
+                capture_output=True,
+                text=True,
+                timeout=600,
+                env={**os.environ, "PATH": f"{venv_bin}{os.pathsep}{os.environ['PATH']}"},
+            )
             assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
             (out / "complete").touch()
     return Packaged(out)
@@ -116,9 +125,15 @@ def packaged(tmp_path_factory):
 
 def role_statements(template: dict) -> dict[str, list[dict]]:
     """The statements of each IAM role in a CloudFormation template, by the role's logical id."""
-    return {name: [s for policy in role["Properties"].get("Policies", [])
-                   for s in policy["PolicyDocument"]["Statement"]]
-            for name, role in template["Resources"].items() if role["Type"] == "AWS::IAM::Role"}
+    return {
+        name: [
+            s
+            for policy in role["Properties"].get("Policies", [])
+            for s in policy["PolicyDocument"]["Statement"]
+        ]
+        for name, role in template["Resources"].items()
+        if role["Type"] == "AWS::IAM::Role"
+    }
 
 
 @pytest.fixture
@@ -133,6 +148,7 @@ def pytest_configure(config):
 
 
 # -- SmartCat: jobs table, documents bucket and queues, as serverless.yml declares them --------
+
 
 def document_model_path() -> Path:
     """The page classifier: DOCUMENT_MODEL_URI as the app reads it, by default the one
@@ -167,9 +183,14 @@ def make_smartcat(aws_env):
         prefix = f"t{uuid.uuid4().hex[:10]}"
         create_tables({"JOBS_TABLE": f"{prefix}-jobs"}, aws_env)
         resources = create_pipeline(aws_env, f"{prefix}-docs", prefix, visibility_timeout)
-        config = {**app_settings.from_env({}), **resources, "JOBS_TABLE": f"{prefix}-jobs",
-                  "DOCUMENT_MODEL_URI": str(document_model_path()), "MAX_RECEIVE_COUNT": 3,
-                  **overrides}
+        config = {
+            **app_settings.from_env({}),
+            **resources,
+            "JOBS_TABLE": f"{prefix}-jobs",
+            "DOCUMENT_MODEL_URI": str(document_model_path()),
+            "MAX_RECEIVE_COUNT": 3,
+            **overrides,
+        }
         made.append(config)
         return config
 
@@ -199,8 +220,10 @@ def smartcat_worker(config: dict):
 
     pipeline = Pipeline(config)
     handlers = {"split": pipeline.split, "page": pipeline.page, "aggregate": pipeline.aggregate}
-    routes = [Route(name, config[f"{f['queue']}_URL"], handlers[name], f["batch_size"],
-                    f["timeout"]) for name, f in pipeline_functions().items()]
+    routes = [
+        Route(name, config[f"{f['queue']}_URL"], handlers[name], f["batch_size"], f["timeout"])
+        for name, f in pipeline_functions().items()
+    ]
     return pipeline, Worker(routes)
 
 
@@ -212,8 +235,7 @@ def upload_presigned(post, uploads: dict[str, bytes]) -> dict[str, str]:
     jobs = {}
     for name, data in uploads.items():
         body = post("/jobs/uploads").get_json()
-        put = requests.put(body["upload"]["url"], data=data, headers=body["upload"]["headers"],
-                           timeout=30)
+        put = requests.put(body["upload"]["url"], data=data, headers=body["upload"]["headers"], timeout=30)
         assert put.status_code == 200, (name, put.text)
         jobs[name] = body["job_id"]
     return jobs

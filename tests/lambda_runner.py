@@ -23,7 +23,7 @@ warm = 0
 if "--warm" in args:
     at = args.index("--warm")
     warm = int(args[at + 1])
-    del args[at:at + 2]
+    del args[at : at + 2]
 artifact, *event_paths = args
 assert not any("site-packages" in p for p in sys.path), sys.path
 sys.path.insert(0, artifact)
@@ -45,8 +45,12 @@ for path in event_paths:
     with open(path) as f:
         event = json.load(f)
     response = wsgi_handler.handler(event, Context())
-    print(json.dumps({"event": os.path.basename(path), "response": response,
-                      "seconds": time.perf_counter() - started}), flush=True)
+    print(
+        json.dumps(
+            {"event": os.path.basename(path), "response": response, "seconds": time.perf_counter() - started}
+        ),
+        flush=True,
+    )
     started = time.perf_counter()
 if warm:
     latencies = []
@@ -67,5 +71,4 @@ def peak_rss_mb() -> float:
     raise RuntimeError("no VmHWM in /proc/self/status")
 
 
-print(json.dumps({"modules": sorted({m.split(".")[0] for m in sys.modules}),
-                  "peak_rss_mb": peak_rss_mb()}))
+print(json.dumps({"modules": sorted({m.split(".")[0] for m in sys.modules}), "peak_rss_mb": peak_rss_mb()}))

@@ -40,7 +40,8 @@ def check_response(method: str, path: str, response) -> None:
         return
     documented = operation["responses"]
     assert str(status) in documented, (
-        f"{method} {path} answered {status}; the OpenAPI document lists {sorted(documented)}")
+        f"{method} {path} answered {status}; the OpenAPI document lists {sorted(documented)}"
+    )
     content = documented[str(status)].get("content")
     if content is None:
         assert response.data == b"", f"{method} {path} {status} should have no body"

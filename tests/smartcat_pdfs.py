@@ -59,8 +59,9 @@ def encrypted() -> bytes:
 
 def zero_pages() -> bytes:
     """A well-formed PDF whose page tree is empty (fpdf2 will not write one: crafted here)."""
-    return _pdf([b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [] /Count 0 >>"],
-                header=b"%PDF-1.4\n")
+    return _pdf(
+        [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [] /Count 0 >>"], header=b"%PDF-1.4\n"
+    )
 
 
 def corrupt() -> bytes:
@@ -73,6 +74,7 @@ NOT_A_PDF = b"PK\x03\x04 this is a zip file, not a PDF" + bytes(64)
 
 # -- hostile PDFs: written object by object, so each is exactly the trap it is meant to be ------
 
+
 def _pdf(objects: list[bytes], *, root: int = 1, header: bytes = b"%PDF-1.7\n") -> bytes:
     """A PDF from its objects' bodies (object n is objects[n - 1]), with a correct xref table."""
     out = bytearray(header + b"%\xe2\xe3\xcf\xd3\n")
@@ -83,8 +85,7 @@ def _pdf(objects: list[bytes], *, root: int = 1, header: bytes = b"%PDF-1.7\n") 
     xref = len(out)
     out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
     out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    out += b"trailer\n<< /Size %d /Root %d 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
-        len(objects) + 1, root, xref)
+    out += b"trailer\n<< /Size %d /Root %d 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, root, xref)
     return bytes(out)
 
 
@@ -100,22 +101,44 @@ def many_pages(n: int) -> bytes:
     """n tiny pages sharing one content stream and one font: a few bytes per page."""
     # 1 catalog, 2 pages tree, 3 font, 4 content, 5.. the pages
     kids = b" ".join(b"%d 0 R" % (5 + i) for i in range(n))
-    page = (b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
-            b"/Resources << /Font << /F1 3 0 R >> >> >>")
-    return _pdf([b"<< /Type /Catalog /Pages 2 0 R >>",
-                 b"<< /Type /Pages /Kids [%s] /Count %d >>" % (kids, n), _FONT, _stream(_TEXT),
-                 *[page] * n])
+    page = (
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 3 0 R >> >> >>"
+    )
+    return _pdf(
+        [
+            b"<< /Type /Catalog /Pages 2 0 R >>",
+            b"<< /Type /Pages /Kids [%s] /Count %d >>" % (kids, n),
+            _FONT,
+            _stream(_TEXT),
+            *[page] * n,
+        ]
+    )
 
 
-def one_page(content: bytes, *, catalog_extra: bytes = b"", page_extra: bytes = b"",
-             stream_extra: bytes = b"", count: int = 1, extra_objects: tuple = (),
-             header: bytes = b"%PDF-1.7\n") -> bytes:
+def one_page(
+    content: bytes,
+    *,
+    catalog_extra: bytes = b"",
+    page_extra: bytes = b"",
+    stream_extra: bytes = b"",
+    count: int = 1,
+    extra_objects: tuple = (),
+    header: bytes = b"%PDF-1.7\n",
+) -> bytes:
     """A one-page PDF with this content stream; the page tree claims `count` pages."""
-    return _pdf([b"<< /Type /Catalog /Pages 2 0 R%s >>" % catalog_extra,
-                 b"<< /Type /Pages /Kids [3 0 R] /Count %d >>" % count,
-                 b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
-                 b"/Resources << /Font << /F1 5 0 R >> >>%s >>" % page_extra,
-                 _stream(content, stream_extra), _FONT, *extra_objects], header=header)
+    return _pdf(
+        [
+            b"<< /Type /Catalog /Pages 2 0 R%s >>" % catalog_extra,
+            b"<< /Type /Pages /Kids [3 0 R] /Count %d >>" % count,
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+            b"/Resources << /Font << /F1 5 0 R >> >>%s >>" % page_extra,
+            _stream(content, stream_extra),
+            _FONT,
+            *extra_objects,
+        ],
+        header=header,
+    )
 
 
 def zip_bomb(inflated: int = 300_000_000) -> bytes:
@@ -141,10 +164,14 @@ def javascript(program: str = "/bin/sh") -> bytes:
     """A page with text, and actions that would run JavaScript and launch `program` on open."""
     js = b"<< /Type /Action /S /JavaScript /JS (app.alert('pwned'); this.exportDataObject({}))>>"
     launch = b"<< /Type /Action /S /Launch /F (%s) /Win << /F (cmd.exe) /P (/c calc) >> >>" % (
-        program.encode())
-    return one_page(_TEXT, catalog_extra=b" /OpenAction 6 0 R /Names << /JavaScript "
-                    b"<< /Names [(x) 6 0 R] >> >>", page_extra=b" /AA << /O 7 0 R >>",
-                    extra_objects=(js, launch))
+        program.encode()
+    )
+    return one_page(
+        _TEXT,
+        catalog_extra=b" /OpenAction 6 0 R /Names << /JavaScript << /Names [(x) 6 0 R] >> >>",
+        page_extra=b" /AA << /O 7 0 R >>",
+        extra_objects=(js, launch),
+    )
 
 
 def polyglot() -> bytes:

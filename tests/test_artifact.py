@@ -50,21 +50,39 @@ def runs(unpacked, packaged, aws_env):
     from workshop.local_aws import create_tables
 
     create_tables({"CARS_TABLE": table}, aws_env)
-    car = {"carid": CARID, "name": "stored before", "cylinders": 4, "displacement": 97,
-           "horsepower": 88, "weight": 2130, "acceleration": 14.5, "year": 1971,
-           "origin": "Japan", "predicted_mpg": 27, "model_id": "x",
-           "created_at": "2026-01-01T00:00:00.000Z", "updated_at": "2026-01-01T00:00:00.000Z"}
-    boto3.resource("dynamodb").Table(table).put_item(Item=json.loads(json.dumps(car),
-                                                                     parse_float=str))
+    car = {
+        "carid": CARID,
+        "name": "stored before",
+        "cylinders": 4,
+        "displacement": 97,
+        "horsepower": 88,
+        "weight": 2130,
+        "acceleration": 14.5,
+        "year": 1971,
+        "origin": "Japan",
+        "predicted_mpg": 27,
+        "model_id": "x",
+        "created_at": "2026-01-01T00:00:00.000Z",
+        "updated_at": "2026-01-01T00:00:00.000Z",
+    }
+    boto3.resource("dynamodb").Table(table).put_item(Item=json.loads(json.dumps(car), parse_float=str))
     # CloudFormation references (DOCUMENTS_BUCKET: {"Ref": ...}) only resolve in AWS.
-    environment = {**{k: v for k, v in packaged.function_environment.items() if isinstance(v, str)},
-                   "CARS_TABLE": table,
-                   "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8",
-                   **{k: v for k, v in __import__("os").environ.items() if k.startswith("AWS_")}}
+    environment = {
+        **{k: v for k, v in packaged.function_environment.items() if isinstance(v, str)},
+        "CARS_TABLE": table,
+        "PATH": "/usr/bin:/bin",
+        "LANG": "C.UTF-8",
+        **{k: v for k, v in __import__("os").environ.items() if k.startswith("AWS_")},
+    }
     events = sorted(EVENTS.glob("*.json"))
-    result = subprocess.run([sys._base_executable, "-I", "-S", "-B", str(RUNNER), str(unpacked),
-                             *map(str, events)], cwd=unpacked, env=environment,
-                            capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys._base_executable, "-I", "-S", "-B", str(RUNNER), str(unpacked), *map(str, events)],
+        cwd=unpacked,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     *lines, modules = [json.loads(line) for line in result.stdout.splitlines()]
     return {line["event"].removesuffix(".json"): line for line in lines}, modules["modules"]
@@ -78,10 +96,18 @@ def test_fits_lambdas_limits(packaged):
 
 def test_holds_the_app_the_model_and_nothing_of_the_workshop(packaged):
     names = set(zipfile.ZipFile(packaged.zip).namelist())
-    assert {"wsgi_handler.py", "serverless_wsgi.py", "workshop_app/__init__.py",
-            "models/cars/manifest.json", "models/cars/model.json"} <= names
-    assert not [n for n in names if n.startswith(("workshop/", "tests/", "notebooks/", ".venv/",
-                                                  "node_modules/", "data/"))]
+    assert {
+        "wsgi_handler.py",
+        "serverless_wsgi.py",
+        "workshop_app/__init__.py",
+        "models/cars/manifest.json",
+        "models/cars/model.json",
+    } <= names
+    assert not [
+        n
+        for n in names
+        if n.startswith(("workshop/", "tests/", "notebooks/", ".venv/", "node_modules/", "data/"))
+    ]
     assert "models/cars/model.joblib" not in names  # no pickle on Lambda
 
 

@@ -96,9 +96,19 @@ def test_put_on_unknown_car_creates_nothing(client, car):
     assert client.get("/cars").get_json()["cars"] == []
 
 
-@pytest.mark.parametrize("carid", [
-    "x", "123", UNKNOWN.upper(), UNKNOWN + "0", "' OR 1=1 --", "%00", "ü" * 32, "a" * 5000,
-])
+@pytest.mark.parametrize(
+    "carid",
+    [
+        "x",
+        "123",
+        UNKNOWN.upper(),
+        UNKNOWN + "0",
+        "' OR 1=1 --",
+        "%00",
+        "ü" * 32,
+        "a" * 5000,
+    ],
+)
 @pytest.mark.parametrize("method", ["get", "put", "delete"])
 def test_malformed_id_is_400(client, car, method, carid):
     kwargs = {"json": car} if method == "put" else {}
@@ -107,8 +117,7 @@ def test_malformed_id_is_400(client, car, method, carid):
     assert response.get_json()["error"] == "invalid_id"
 
 
-@pytest.mark.parametrize("query", ["limit=0", "limit=101", "limit=abc", "limit=-1", "limit=1.5",
-                                   "limit="])
+@pytest.mark.parametrize("query", ["limit=0", "limit=101", "limit=abc", "limit=-1", "limit=1.5", "limit="])
 def test_bad_limit_is_400(client, query):
     response = client.get(f"/cars?{query}")
     assert response.status_code == 400
@@ -122,8 +131,9 @@ def test_bad_page_token_is_400(client, token):
     assert response.get_json()["error"] == "invalid_page_token"
 
 
-@pytest.mark.parametrize("method,path", [("patch", "/cars"), ("delete", "/cars"),
-                                         ("get", "/predict"), ("post", "/health")])
+@pytest.mark.parametrize(
+    "method,path", [("patch", "/cars"), ("delete", "/cars"), ("get", "/predict"), ("post", "/health")]
+)
 def test_wrong_method_is_405_json(client, method, path):
     response = getattr(client, method)(path)
     assert response.status_code == 405

@@ -31,18 +31,27 @@ def test_missing_values_are_the_known_ones(cars):
     assert missing.drop(["mpg", "horsepower"]).sum() == 0
 
 
-@pytest.mark.parametrize("column,low,high", [
-    ("mpg", 9, 47), ("cylinders", 3, 8), ("displacement", 68, 455), ("horsepower", 46, 230),
-    ("weight", 1613, 5140), ("acceleration", 8, 24.8), ("year", 1970, 1982),
-])
+@pytest.mark.parametrize(
+    "column,low,high",
+    [
+        ("mpg", 9, 47),
+        ("cylinders", 3, 8),
+        ("displacement", 68, 455),
+        ("horsepower", 46, 230),
+        ("weight", 1613, 5140),
+        ("acceleration", 8, 24.8),
+        ("year", 1970, 1982),
+    ],
+)
 def test_ranges(cars, column, low, high):
     values = cars[column].dropna()
     assert values.between(low, high).all()
     assert values.min() <= low + 1 and values.max() >= high - 1  # the range is really used
 
 
-@pytest.mark.parametrize("column", ["cylinders", "displacement", "horsepower", "weight",
-                                    "acceleration", "year", "origin"])
+@pytest.mark.parametrize(
+    "column", ["cylinders", "displacement", "horsepower", "weight", "acceleration", "year", "origin"]
+)
 def test_the_api_accepts_every_car_in_the_data(cars, column):
     field = FIELDS[column]
     values = cars[column].dropna()

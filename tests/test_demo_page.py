@@ -18,6 +18,7 @@ BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,image/av
 
 # ---- what the app serves ---------------------------------------------------------------------
 
+
 @pytest.fixture
 def plain_client():
     """A test client without the OpenAPI check (which knows JSON bodies only)."""
@@ -38,8 +39,7 @@ def test_a_browser_gets_the_page_and_an_api_client_the_links(client, plain_clien
 
 
 def page_html(client, **environ) -> str:
-    return client.get("/", headers={"Accept": "text/html"},
-                      environ_overrides=environ).get_data(as_text=True)
+    return client.get("/", headers={"Accept": "text/html"}, environ_overrides=environ).get_data(as_text=True)
 
 
 def test_the_car_form_is_built_from_the_car_schema(plain_client):
@@ -49,8 +49,9 @@ def test_the_car_form_is_built_from_the_car_schema(plain_client):
         assert tag, field.name
         assert re.search(rf'<label for="car-{field.name}">{field.name}\b', html)
         if field.choices:
-            assert re.findall(r"<option[^>]*>(\w+)</option>",
-                              html[tag.end():html.index("</select>", tag.end())]) == list(field.choices)
+            assert re.findall(
+                r"<option[^>]*>(\w+)</option>", html[tag.end() : html.index("</select>", tag.end())]
+            ) == list(field.choices)
         else:
             assert f'min="{field.minimum}" max="{field.maximum}"' in tag.group(0)
             assert ("required" in tag.group(0)) is not field.nullable
@@ -77,6 +78,7 @@ def test_the_upload_form_appears_with_the_jobs_api():
 
 
 # ---- in the browser, against the local stack -------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def stack(model_dir):
@@ -167,8 +169,7 @@ def test_demo_page_shows_the_apis_error_message(demo):
 
 def test_demo_page_pages_through_the_collection(demo, stack):
     for n in range(7):
-        created = requests.post(f"{stack.url}/cars", json={**example_car(), "name": f"paged {n}"},
-                                timeout=30)
+        created = requests.post(f"{stack.url}/cars", json={**example_car(), "name": f"paged {n}"}, timeout=30)
         assert created.status_code == 201
     expected = {car["carid"] for car in api_cars(stack)}
     demo.get_by_label("cars per page").select_option("5")
@@ -185,7 +186,8 @@ def test_demo_page_pages_through_the_collection(demo, stack):
             break
         next_page.click()
         demo.wait_for_function(
-            "first => document.querySelector('#cars tbody tr')?.dataset.carid !== first", arg=ids[0])
+            "first => document.querySelector('#cars tbody tr')?.dataset.carid !== first", arg=ids[0]
+        )
         demo.wait_for_function("() => !document.querySelector('#next-page').hasAttribute('aria-busy')")
     assert sorted(seen) == sorted(expected)  # every car once, none twice
     for car in api_cars(stack):
@@ -227,6 +229,7 @@ def test_demo_page_is_usable_by_keyboard_and_labelled(demo):
 
 # ---- SmartCat jobs: enabled once workshop_app.jobs exists ------------------------------------
 
+
 def smartcat_pdf(tmp_path):
     """A customer's file from the corpus generator: a payslip, then a scanned bank statement."""
     from smartcat_pdfs import bundle, document, page_count
@@ -245,8 +248,7 @@ def test_demo_page_labels_an_uploaded_pdf(demo, stack, tmp_path):
         demo.get_by_label(re.compile("^A PDF")).set_input_files(str(path))
         demo.get_by_role("button", name="Upload and classify").click()
     if posted.value.status != 202:  # the page shows the API's message: make it the failure's
-        pytest.fail(f"POST /jobs answered {posted.value.status}: "
-                    f"{demo.get_by_role('alert').inner_text()}")
+        pytest.fail(f"POST /jobs answered {posted.value.status}: {demo.get_by_role('alert').inner_text()}")
     # From the Location header: the body may be gone from the browser's cache by now.
     assert posted.value.status == 202
     job_id = posted.value.headers["location"].rsplit("/", 1)[-1]
@@ -258,8 +260,12 @@ def test_demo_page_labels_an_uploaded_pdf(demo, stack, tmp_path):
     assert rows.count() == pages
     for i, page in enumerate(output["pages"]):
         cells = rows.nth(i).locator("td").all_inner_texts()
-        assert cells == [str(page["page"]), page["label"], f"{round(page['confidence'] * 100)} %",
-                         "OCR" if page["method"] == "ocr" else "text layer"]
+        assert cells == [
+            str(page["page"]),
+            page["label"],
+            f"{round(page['confidence'] * 100)} %",
+            "OCR" if page["method"] == "ocr" else "text layer",
+        ]
     assert {page["method"] for page in output["pages"]} == {"text", "ocr"}
     assert demo.locator("#job-status").inner_text().endswith(f"done, {pages} pages labelled")
     demo.screenshot(path=screenshot_dir("demo-page-jobs") / "labelled.png", full_page=True)

@@ -13,9 +13,14 @@ from workshop.local_aws import MotoServer
 
 def make(target, moto_port):
     with osls_lock():  # osls packages on deploy: one at a time in the project
-        return subprocess.run(["make", "--no-print-directory", target, f"MOTO_PORT={moto_port}"],
-                              cwd=ROOT, capture_output=True, text=True, timeout=600,
-                              env={k: v for k, v in os.environ.items() if not k.startswith("AWS_")})
+        return subprocess.run(
+            ["make", "--no-print-directory", target, f"MOTO_PORT={moto_port}"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=600,
+            env={k: v for k, v in os.environ.items() if not k.startswith("AWS_")},
+        )
 
 
 def test_the_checks_fail_on_what_is_missing(aws_env, capsys, monkeypatch):
@@ -29,11 +34,18 @@ def test_the_checks_fail_on_what_is_missing(aws_env, capsys, monkeypatch):
         assert deploy.check_deployed(deploy._clients()) == 1
         lines = capsys.readouterr().out.splitlines()
         assert len(lines) == 10 and all(line.lstrip().startswith("✗") for line in lines), lines
-        for check in ("stack", "DynamoDB table", "S3 model bucket", "Lambda function",
-                      "REST API", "write routes need an API key", "SmartCat jobs table",
-                      "SmartCat documents bucket",
-                      "SmartCat queues, each with its dead-letter queue",
-                      "each function runs as its own role"):
+        for check in (
+            "stack",
+            "DynamoDB table",
+            "S3 model bucket",
+            "Lambda function",
+            "REST API",
+            "write routes need an API key",
+            "SmartCat jobs table",
+            "SmartCat documents bucket",
+            "SmartCat queues, each with its dead-letter queue",
+            "each function runs as its own role",
+        ):
             assert any(line.lstrip().startswith(f"✗ {check}") for line in lines), check
         assert deploy.check_removed() == 0
         assert "✓ stack serverless-ml-workshop-dev is gone" in capsys.readouterr().out

@@ -39,9 +39,13 @@ def stack(model_dir):
 
 
 def table(stack):
-    return boto3.resource("dynamodb", endpoint_url=stack.moto.endpoint, region_name="eu-central-1",
-                          aws_access_key_id="workshop", aws_secret_access_key="workshop"
-                          ).Table(table_names(stack.env)["CARS_TABLE"])
+    return boto3.resource(
+        "dynamodb",
+        endpoint_url=stack.moto.endpoint,
+        region_name="eu-central-1",
+        aws_access_key_id="workshop",
+        aws_secret_access_key="workshop",
+    ).Table(table_names(stack.env)["CARS_TABLE"])
 
 
 class Answer(NamedTuple):
@@ -66,8 +70,9 @@ class Clients:
             n += 1
             started = time.monotonic()
             created = requests.post(f"{self.url}/cars", json=car, timeout=30)
-            self.answers.append(Answer("POST", created.status_code, created.json(), car,
-                                       time.monotonic() - started))
+            self.answers.append(
+                Answer("POST", created.status_code, created.json(), car, time.monotonic() - started)
+            )
             if created.status_code == 201:
                 read = requests.get(f"{self.url}{created.headers['Location']}", timeout=30)
                 self.answers.append(Answer("GET", read.status_code, read.json(), None, 0))
@@ -93,8 +98,9 @@ def wait_until(condition, timeout: float = 30) -> None:
         time.sleep(0.2)
 
 
-CAR_SCHEMA = Draft202012Validator({"$ref": "#/components/schemas/Car",
-                                   "components": document()["components"]})
+CAR_SCHEMA = Draft202012Validator(
+    {"$ref": "#/components/schemas/Car", "components": document()["components"]}
+)
 
 
 def assert_intact(stack, answers) -> set[str]:
@@ -161,8 +167,7 @@ def test_stopped_and_restarted_local_aws(stack):
         recreated = len(clients.answers)
         wait_until(lambda: clients.count(201, since=recreated) >= 8)
     down_answers = [a for a in clients.answers[down:restarted] if a.status == 503]
-    assert all("cannot reach DynamoDB" in a.body["message"] and a.seconds < 10
-               for a in down_answers)
+    assert all("cannot reach DynamoDB" in a.body["message"] and a.seconds < 10 for a in down_answers)
     no_table = [a for a in clients.answers[restarted:recreated] if a.status == 503]
     assert any("does not exist" in a.body["message"] for a in no_table)
     statuses = {a.status for a in clients.answers}
@@ -171,7 +176,11 @@ def test_stopped_and_restarted_local_aws(stack):
     # 404 then, and only then.
     lost = [i for i, a in enumerate(clients.answers) if a.status == 404]
     assert all(clients.answers[i].method == "GET" and i >= restarted for i in lost), (
-        down, restarted, recreated, [(i, clients.answers[i]) for i in lost])
+        down,
+        restarted,
+        recreated,
+        [(i, clients.answers[i]) for i in lost],
+    )
     after = clients.answers[recreated:]
     stored = assert_intact(stack, after)
     assert {a.body["carid"] for a in after if a.status == 201} <= stored

@@ -21,8 +21,7 @@ def test_health_reports_a_missing_table(app, client, aws_env):
 
 def test_index_links(client):
     links = client.get("/").get_json()["links"]
-    assert links == {"health": "/health", "cars": "/cars", "predict": "/predict",
-                     "openapi": "/openapi.json"}
+    assert links == {"health": "/health", "cars": "/cars", "predict": "/predict", "openapi": "/openapi.json"}
     for name, url in links.items():
         if name != "predict":  # POST only
             assert client.get(url).status_code == 200

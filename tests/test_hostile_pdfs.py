@@ -21,10 +21,12 @@ PDF = {"Content-Type": "application/pdf"}
 
 # name -> (bytes, error code, words the reason must contain): refused before a job exists
 REFUSED = {
-    "5000_pages": (pdfs.many_pages(5000), "too_many_pages",
-                   "the PDF has 5,000 pages; the limit is 100"),
-    "count_says_a_million": (pdfs.lying_count(1_000_000), "corrupt",
-                             "page tree says 1,000,000 pages, but page 1,000,000 is missing"),
+    "5000_pages": (pdfs.many_pages(5000), "too_many_pages", "the PDF has 5,000 pages; the limit is 100"),
+    "count_says_a_million": (
+        pdfs.lying_count(1_000_000),
+        "corrupt",
+        "page tree says 1,000,000 pages, but page 1,000,000 is missing",
+    ),
     "count_says_5": (pdfs.lying_count(5), "corrupt", "says 5 pages, but page 2 is missing"),
     "truncated": (pdfs.truncated(), "corrupt", "corrupt"),
     "polyglot": (pdfs.polyglot(), "not_a_pdf", "does not start with %PDF-"),
@@ -59,8 +61,9 @@ def api(config):
     base = f"http://127.0.0.1:{server.server_port}"
 
     def call(method: str, path: str, **kwargs) -> Response:
-        response = Response(requests.request(method, base + path, timeout=60,
-                                             allow_redirects=False, **kwargs))
+        response = Response(
+            requests.request(method, base + path, timeout=60, allow_redirects=False, **kwargs)
+        )
         check_response(method, path, response)
         return response
 
@@ -84,8 +87,9 @@ def test_refused_at_upload_fast_with_the_reason(api, config, name):
 
 def test_by_presigned_upload_they_fail_their_jobs(api, config):
     """The API never sees these bytes: the split function refuses them, once, with the reason."""
-    jobs = upload_presigned(lambda path: api("POST", path),
-                            {name: data for name, (data, _, _) in REFUSED.items()})
+    jobs = upload_presigned(
+        lambda path: api("POST", path), {name: data for name, (data, _, _) in REFUSED.items()}
+    )
     _, worker = smartcat_worker(config)
     worker.run_until_idle(timeout=60)
     assert worker.failed["split"] == 0  # refused, not crashed: nothing was retried
@@ -95,8 +99,7 @@ def test_by_presigned_upload_they_fail_their_jobs(api, config):
         assert REFUSED[name][2] in job["reason"], (name, job)
 
 
-def test_a_compression_bomb_fails_its_job_and_the_rest_goes_on(api, config, document_model_dir,
-                                                               tmp_path):
+def test_a_compression_bomb_fails_its_job_and_the_rest_goes_on(api, config, document_model_dir, tmp_path):
     """A 290 KB page that inflates to 300 MB, a 1.5 KB one that inflates to 400 MB (Flate inside
     Flate), a page with JavaScript and launch actions, and a real document, all at once: the
     bombs fail with the reason without PDFium ever inflating them, the others are read."""
@@ -107,10 +110,12 @@ def test_a_compression_bomb_fails_its_job_and_the_rest_goes_on(api, config, docu
     program.write_text(f"#!/bin/sh\ntouch {marker}\n")
     program.chmod(0o755)
     double = zlib.compress(zlib.compress(b" " * 400_000_000, 9), 9)
-    uploads = {"bomb": pdfs.zip_bomb(),
-               "double_bomb": pdfs.one_page(double, stream_extra=b" /Filter [/Fl /Fl]"),
-               "javascript": pdfs.javascript(str(program)),
-               "good": pdfs.bundle(pdfs.document("payslip"), pdfs.document("id_card"))}
+    uploads = {
+        "bomb": pdfs.zip_bomb(),
+        "double_bomb": pdfs.one_page(double, stream_extra=b" /Filter [/Fl /Fl]"),
+        "javascript": pdfs.javascript(str(program)),
+        "good": pdfs.bundle(pdfs.document("payslip"), pdfs.document("id_card")),
+    }
     jobs = {}
     for name, data in uploads.items():
         response = api("POST", "/jobs", data=data, headers=PDF)
@@ -146,19 +151,25 @@ def test_the_decoded_size_is_counted_only_just_past_the_limit():
     assert pages.decoded_size(bomb, 2**30) == 300_000_000  # all of it, exactly
 
 
-@pytest.mark.parametrize("filters", [b"/FlateDecode", b"[/ASCIIHexDecode /FlateDecode]",
-                                     b"[/A85 /Fl]", b"/RunLengthDecode", b"/LZWDecode"])
+@pytest.mark.parametrize(
+    "filters",
+    [b"/FlateDecode", b"[/ASCIIHexDecode /FlateDecode]", b"[/A85 /Fl]", b"/RunLengthDecode", b"/LZWDecode"],
+)
 def test_every_inflating_filter_is_measured(filters):
     import base64
     import zlib
 
     text = b"BT /F1 12 Tf 72 720 Td (Kontoauszug) Tj ET " * 2000
-    encoded = {b"/FlateDecode": zlib.compress(text),
-               b"[/ASCIIHexDecode /FlateDecode]": zlib.compress(text).hex().encode() + b">",
-               b"[/A85 /Fl]": base64.a85encode(zlib.compress(text)) + b"~>",
-               b"/RunLengthDecode": b"".join(bytes([len(text[i:i + 128]) - 1]) + text[i:i + 128]
-                                             for i in range(0, len(text), 128)) + b"\x80",
-               b"/LZWDecode": lzw(text)}[filters]
+    encoded = {
+        b"/FlateDecode": zlib.compress(text),
+        b"[/ASCIIHexDecode /FlateDecode]": zlib.compress(text).hex().encode() + b">",
+        b"[/A85 /Fl]": base64.a85encode(zlib.compress(text)) + b"~>",
+        b"/RunLengthDecode": b"".join(
+            bytes([len(text[i : i + 128]) - 1]) + text[i : i + 128] for i in range(0, len(text), 128)
+        )
+        + b"\x80",
+        b"/LZWDecode": lzw(text),
+    }[filters]
     data = pdfs.one_page(encoded, stream_extra=b" /Filter " + filters)
     # Each stage of a chain counts: PDFium holds each one in memory.
     middle = len(zlib.compress(text)) if filters.startswith(b"[") else 0
@@ -168,8 +179,7 @@ def test_every_inflating_filter_is_measured(filters):
         pages.check_decoded_size(data, 1000)
 
 
-@pytest.mark.parametrize("filters", [b"[/FlateDecode /ASCIIHexDecode]", b"[/Fl /A85]",
-                                     b"[/Fl /A85 /Fl]"])
+@pytest.mark.parametrize("filters", [b"[/FlateDecode /ASCIIHexDecode]", b"[/Fl /A85]", b"[/Fl /A85 /Fl]"])
 def test_a_bomb_behind_a_shrinking_filter_is_measured_a_chunk_at_a_time(filters):
     """Flate, then ASCII85 or hex (then Flate again): half a gigabyte of text behind a small
     stream is measured a megabyte at a time, never held whole, and quickly."""
@@ -184,8 +194,7 @@ def test_a_bomb_behind_a_shrinking_filter_is_measured_a_chunk_at_a_time(filters)
     if filters.count(b"/") == 3:  # the bomb is the inner Flate; the A85 text is ~0.7 MB
         encoded = deflate(base64.a85encode(deflate(b"\x01" * 2**20, 512)), 1)
     else:
-        encoded = deflate(b"00" * 2**19 if b"ASCIIHex" in filters
-                          else base64.a85encode(b"\x01" * 2**20), 512)
+        encoded = deflate(b"00" * 2**19 if b"ASCIIHex" in filters else base64.a85encode(b"\x01" * 2**20), 512)
     data = pdfs.one_page(encoded, stream_extra=b" /Filter " + filters)
     tracemalloc.start()
     started = time.perf_counter()
@@ -199,8 +208,7 @@ def test_a_bomb_behind_a_shrinking_filter_is_measured_a_chunk_at_a_time(filters)
 
 def lzw(data: bytes) -> bytes:
     """An LZW encoder (EarlyChange 1), as PDF writers write LZWDecode streams."""
-    table, next_code, width, out, bits, nbits = {bytes([i]): i for i in range(256)}, 258, 9, \
-        bytearray(), 0, 0
+    table, next_code, width, out, bits, nbits = {bytes([i]): i for i in range(256)}, 258, 9, bytearray(), 0, 0
 
     def emit(code: int) -> None:
         nonlocal bits, nbits

@@ -29,16 +29,24 @@ FUNCTION = contextvars.ContextVar("function", default=None)
 REGION, ACCOUNT = "eu-central-1", "123456789012"
 
 # botocore operation -> the IAM action it is authorised as
-ACTIONS = {"HeadObject": "s3:GetObject", "ListObjectsV2": "s3:ListBucket",
-           "DeleteObjects": "s3:DeleteObject", "SendMessageBatch": "sqs:SendMessage",
-           "DeleteMessageBatch": "sqs:DeleteMessage"}
+ACTIONS = {
+    "HeadObject": "s3:GetObject",
+    "ListObjectsV2": "s3:ListBucket",
+    "DeleteObjects": "s3:DeleteObject",
+    "SendMessageBatch": "sqs:SendMessage",
+    "DeleteMessageBatch": "sqs:DeleteMessage",
+}
 # Granted on purpose though the recorded run cannot use them, and why.
 NOT_EXERCISED = {
     # Lambda polls a function's queue with the function's role; locally the worker does.
-    ("SplitRole", "sqs:ReceiveMessage"), ("SplitRole", "sqs:DeleteMessage"),
-    ("SplitRole", "sqs:GetQueueAttributes"), ("PageRole", "sqs:ReceiveMessage"),
-    ("PageRole", "sqs:DeleteMessage"), ("PageRole", "sqs:GetQueueAttributes"),
-    ("AggregateRole", "sqs:ReceiveMessage"), ("AggregateRole", "sqs:DeleteMessage"),
+    ("SplitRole", "sqs:ReceiveMessage"),
+    ("SplitRole", "sqs:DeleteMessage"),
+    ("SplitRole", "sqs:GetQueueAttributes"),
+    ("PageRole", "sqs:ReceiveMessage"),
+    ("PageRole", "sqs:DeleteMessage"),
+    ("PageRole", "sqs:GetQueueAttributes"),
+    ("AggregateRole", "sqs:ReceiveMessage"),
+    ("AggregateRole", "sqs:DeleteMessage"),
     ("AggregateRole", "sqs:GetQueueAttributes"),
 }
 
@@ -54,11 +62,12 @@ def resolve(value, template: dict) -> str:
         name, attribute = value["Fn::GetAtt"]
         assert attribute == "Arn", value
         kind = template["Resources"][name]["Type"]
-        return {"AWS::DynamoDB::Table": f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{name}",
-                "AWS::S3::Bucket": f"arn:aws:s3:::{name}",
-                "AWS::SQS::Queue": f"arn:aws:sqs:{REGION}:{ACCOUNT}:{name}",
-                "AWS::Logs::LogGroup": f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:{name}:*",
-                }[kind]
+        return {
+            "AWS::DynamoDB::Table": f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{name}",
+            "AWS::S3::Bucket": f"arn:aws:s3:::{name}",
+            "AWS::SQS::Queue": f"arn:aws:sqs:{REGION}:{ACCOUNT}:{name}",
+            "AWS::Logs::LogGroup": f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:{name}:*",
+        }[kind]
     raise AssertionError(f"cannot resolve {value}")
 
 
@@ -106,8 +115,10 @@ class Recorder:
             if op == "TransactWriteItems":
                 for item in params["TransactItems"]:
                     [(kind, body)] = item.items()
-                    yield f"dynamodb:{kind}{'' if kind.endswith('Item') else 'Item'}", \
-                        self.table(body["TableName"])
+                    yield (
+                        f"dynamodb:{kind}{'' if kind.endswith('Item') else 'Item'}",
+                        self.table(body["TableName"]),
+                    )
             elif op == "BatchWriteItem":
                 for name in params["RequestItems"]:
                     yield action, self.table(name)
@@ -135,6 +146,7 @@ def as_function(name: str, handler):
             return handler(*args, **kwargs)
         finally:
             FUNCTION.reset(token)
+
     return run
 
 
@@ -144,22 +156,25 @@ def recorded(make_smartcat, model_dir, table_name, document_model_dir, packaged,
     config = make_smartcat(JOB_STALL_SECONDS=1)
     model_bucket = f"t{uuid.uuid4().hex[:12]}-models"
     s3 = boto3.client("s3")
-    s3.create_bucket(Bucket=model_bucket,
-                     CreateBucketConfiguration={"LocationConstraint": REGION})
+    s3.create_bucket(Bucket=model_bucket, CreateBucketConfiguration={"LocationConstraint": REGION})
     for path in model_dir.iterdir():
         s3.put_object(Bucket=model_bucket, Key=f"cars/{path.name}", Body=path.read_bytes())
-    names = {table_name: "CarsTable", config["JOBS_TABLE"]: "JobsTable",
-             config["DOCUMENTS_BUCKET"]: "DocumentsBucket", model_bucket: "ModelBucket",
-             **{url: key.removesuffix("_URL") for key, url in config.items()
-                if key.endswith("Queue_URL")}}
+    names = {
+        table_name: "CarsTable",
+        config["JOBS_TABLE"]: "JobsTable",
+        config["DOCUMENTS_BUCKET"]: "DocumentsBucket",
+        model_bucket: "ModelBucket",
+        **{url: key.removesuffix("_URL") for key, url in config.items() if key.endswith("Queue_URL")},
+    }
     recorder = Recorder(names)
     # Every client the code creates from now on reports its calls.
     session = botocore.session.get_session()
     session.register("before-parameter-build", recorder)
     monkeypatch.setattr(boto3, "DEFAULT_SESSION", boto3.Session(botocore_session=session))
 
-    app = create_app({"TESTING": True, **config, "CARS_TABLE": table_name,
-                      "MODEL_URI": f"s3://{model_bucket}/cars"})
+    app = create_app(
+        {"TESTING": True, **config, "CARS_TABLE": table_name, "MODEL_URI": f"s3://{model_bucket}/cars"}
+    )
     client = app.test_client()
     api = as_function("ApiRole", client.open)
     pipeline, worker = smartcat_worker(config)
@@ -168,10 +183,14 @@ def recorded(make_smartcat, model_dir, table_name, document_model_dir, packaged,
 
     # The car API, every route.
     created = api("/cars", method="POST", json=example_car()).get_json()
-    for path, method, body in [("/cars", "GET", None), (f"/cars/{created['carid']}", "GET", None),
-                               (f"/cars/{created['carid']}", "PUT", example_car()),
-                               ("/predict", "POST", example_car()), ("/health", "GET", None),
-                               (f"/cars/{created['carid']}", "DELETE", None)]:
+    for path, method, body in [
+        ("/cars", "GET", None),
+        (f"/cars/{created['carid']}", "GET", None),
+        (f"/cars/{created['carid']}", "PUT", example_car()),
+        ("/predict", "POST", example_car()),
+        ("/health", "GET", None),
+        (f"/cars/{created['carid']}", "DELETE", None),
+    ]:
         assert api(path, method=method, json=body).status_code < 300, (method, path)
     # A job from upload to deletion, with a scanned page (OCR) among digital ones.
     pdf = pdfs.bundle(pdfs.document("payslip"), pdfs.document("id_card", scanned=True))
@@ -194,11 +213,22 @@ def recorded(make_smartcat, model_dir, table_name, document_model_dir, packaged,
     while worker.poll("split"):
         pass
     pipeline.jobs.delete(late["job_id"])
-    event = {"Records": [{"eventName": "ObjectCreated:Put",
-                          "s3": {"object": {"key": f"uploads/{late['job_id']}.pdf"}}}]}
-    as_function("SplitRole", pipeline.split)({"Records": [{
-        "messageId": "again", "body": json.dumps(event),
-        "attributes": {"ApproximateReceiveCount": "2"}}]})
+    event = {
+        "Records": [
+            {"eventName": "ObjectCreated:Put", "s3": {"object": {"key": f"uploads/{late['job_id']}.pdf"}}}
+        ]
+    }
+    as_function("SplitRole", pipeline.split)(
+        {
+            "Records": [
+                {
+                    "messageId": "again",
+                    "body": json.dumps(event),
+                    "attributes": {"ApproximateReceiveCount": "2"},
+                }
+            ]
+        }
+    )
     assert pipeline.files.upload_size(late["job_id"]) is None
     worker.run_until_idle(timeout=60)
     return recorder, uploads
@@ -210,8 +240,7 @@ def test_every_call_a_function_makes_is_allowed_by_its_role(recorded, packaged):
     calls = set(recorder.calls)
     # The presigned URL is signed with the API's role: the client's PUT is authorised as it.
     key = uploads["upload"]["url"].split("?")[0].rsplit("/", 2)[-2:]
-    calls.add(("ApiRole", "s3:PutObject",
-               f"arn:aws:s3:::DocumentsBucket/{'/'.join(key)}"))
+    calls.add(("ApiRole", "s3:PutObject", f"arn:aws:s3:::DocumentsBucket/{'/'.join(key)}"))
     assert {c[0] for c in calls} == set(by_role)  # every function ran
     denied = sorted(c for c in calls if not allowed(by_role[c[0]], c[1], c[2]))
     assert not denied, "\n".join(map(str, denied))
@@ -224,7 +253,9 @@ def test_every_permission_is_used(recorded, packaged):
         for action, pattern in pairs:
             if action.startswith("logs:") or (role, action) in NOT_EXERCISED:
                 continue
-            if not any(r == role and a == action and fnmatch.fnmatchcase(arn, pattern)
-                       for r, a, arn in recorder.calls):
+            if not any(
+                r == role and a == action and fnmatch.fnmatchcase(arn, pattern)
+                for r, a, arn in recorder.calls
+            ):
                 unused.append((role, action, pattern))
     assert not unused, "granted but never used:\n" + "\n".join(map(str, unused))

@@ -10,27 +10,34 @@ import pytest
 from workshop.lambda_builds import _matches, compile_bytecode, slim
 
 
-@pytest.mark.parametrize(("relative", "pattern", "expected"), [
-    ("pkg/tests", "**/tests", True),
-    ("pkg/sub/tests", "**/tests", True),
-    ("pkg/tests/test_x.py", "**/tests/**", True),
-    ("tests", "**/tests/**", True),
-    ("pkg/contests", "**/tests", False),
-    ("pkg/mod.pyc", "**/*.py[c|o]", True),
-    ("pkg/mod.py", "**/*.py[c|o]", False),
-    ("numpy-2.5.5.dist-info", "**/*.dist-info*", True),
-    ("pkg/__pycache__", "**/__pycache__*", True),
-    ("pkg/data/x.json", "pkg/data/*", True),
-    ("other/pkg/data/x.json", "pkg/data/*", False),
-])
+@pytest.mark.parametrize(
+    ("relative", "pattern", "expected"),
+    [
+        ("pkg/tests", "**/tests", True),
+        ("pkg/sub/tests", "**/tests", True),
+        ("pkg/tests/test_x.py", "**/tests/**", True),
+        ("tests", "**/tests/**", True),
+        ("pkg/contests", "**/tests", False),
+        ("pkg/mod.pyc", "**/*.py[c|o]", True),
+        ("pkg/mod.py", "**/*.py[c|o]", False),
+        ("numpy-2.5.5.dist-info", "**/*.dist-info*", True),
+        ("pkg/__pycache__", "**/__pycache__*", True),
+        ("pkg/data/x.json", "pkg/data/*", True),
+        ("other/pkg/data/x.json", "pkg/data/*", False),
+    ],
+)
 def test_patterns_mean_what_the_plugin_means(relative, pattern, expected):
     assert _matches(relative, pattern) is expected
 
 
 def test_slim_removes_bytecode_metadata_and_nested_tests_and_counts_the_bytes(tmp_path):
-    files = {"pkg/__init__.py": b"x = 1\n", "pkg/__pycache__/m.cpython-312.pyc": b"0" * 100,
-             "pkg/sub/tests/test_a.py": b"1" * 50, "pkg-1.0.dist-info/RECORD": b"2" * 30,
-             "pkg/testsuite.py": b"keep\n"}
+    files = {
+        "pkg/__init__.py": b"x = 1\n",
+        "pkg/__pycache__/m.cpython-312.pyc": b"0" * 100,
+        "pkg/sub/tests/test_a.py": b"1" * 50,
+        "pkg-1.0.dist-info/RECORD": b"2" * 30,
+        "pkg/testsuite.py": b"keep\n",
+    }
     for name, content in files.items():
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_bytes(content)

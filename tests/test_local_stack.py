@@ -20,13 +20,26 @@ def port_is_free(port: int) -> bool:
 def test_demo_tours_the_api_and_cleans_up():
     port, moto_port = free_port(), free_port()
     result = subprocess.run(
-        [sys.executable, "-m", "workshop.demo", "--port", str(port), "--moto-port",
-         str(moto_port)], cwd=ROOT, capture_output=True, text=True, timeout=300)
+        [sys.executable, "-m", "workshop.demo", "--port", str(port), "--moto-port", str(moto_port)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     out = result.stdout
-    for expected in ("POST /cars", "201 Created", "Location: /cars/", "200 OK", "PUT /cars/",
-                     "422 Unprocessable", "unknown field 'cylinder'", "204 No Content",
-                     "404 Not Found", "The tour went as expected."):
+    for expected in (
+        "POST /cars",
+        "201 Created",
+        "Location: /cars/",
+        "200 OK",
+        "PUT /cars/",
+        "422 Unprocessable",
+        "unknown field 'cylinder'",
+        "204 No Content",
+        "404 Not Found",
+        "The tour went as expected.",
+    ):
         assert expected in out
     assert "✗" not in out
     assert port_is_free(port) and port_is_free(moto_port)
@@ -35,9 +48,13 @@ def test_demo_tours_the_api_and_cleans_up():
 def test_serve_runs_until_interrupted():
     port, moto_port = free_port(), free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "workshop.stack", "serve"], cwd=ROOT,
+        [sys.executable, "-m", "workshop.stack", "serve"],
+        cwd=ROOT,
         env={**os.environ, "PORT": str(port), "MOTO_PORT": str(moto_port)},
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         wait_for_http(f"http://127.0.0.1:{port}/health", timeout=60, process=process)
         assert requests.get(f"http://127.0.0.1:{port}/health", timeout=30).json()["status"] == "ok"
@@ -53,9 +70,23 @@ def test_serve_runs_until_interrupted():
 def test_lab_serves_jupyterlab_with_the_stack_running():
     port, moto_port, lab_port = free_port(), free_port(), free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "workshop.stack", "lab", "--port", str(port), "--moto-port",
-         str(moto_port), "--lab-port", str(lab_port)], cwd=ROOT,
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        [
+            sys.executable,
+            "-m",
+            "workshop.stack",
+            "lab",
+            "--port",
+            str(port),
+            "--moto-port",
+            str(moto_port),
+            "--lab-port",
+            str(lab_port),
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         wait_for_http(f"http://127.0.0.1:{lab_port}/api", timeout=90, process=process)
         assert "version" in requests.get(f"http://127.0.0.1:{lab_port}/api", timeout=10).json()
@@ -71,8 +102,10 @@ def test_tables_come_from_serverless_yml():
     tables = declared_tables()
     assert list(tables) == ["CARS_TABLE", "JOBS_TABLE"]
     assert tables["CARS_TABLE"]["KeySchema"] == [{"AttributeName": "carid", "KeyType": "HASH"}]
-    assert tables["JOBS_TABLE"]["KeySchema"] == [{"AttributeName": "job_id", "KeyType": "HASH"},
-                                                 {"AttributeName": "item", "KeyType": "RANGE"}]
+    assert tables["JOBS_TABLE"]["KeySchema"] == [
+        {"AttributeName": "job_id", "KeyType": "HASH"},
+        {"AttributeName": "item", "KeyType": "RANGE"},
+    ]
 
 
 def test_ensure_local_aws_reuses_a_running_server(aws_env, monkeypatch):

@@ -138,8 +138,7 @@ def test_valid_digest_but_not_a_model(artifact):
 
 def test_loads_from_s3(artifact, aws_env):
     s3 = boto3.client("s3")
-    s3.create_bucket(Bucket="models", CreateBucketConfiguration={
-        "LocationConstraint": "eu-central-1"})
+    s3.create_bucket(Bucket="models", CreateBucketConfiguration={"LocationConstraint": "eu-central-1"})
     for path in artifact.iterdir():
         s3.upload_file(str(path), "models", f"cars/v1/{path.name}")
     model = load_model("s3://models/cars/v1")
@@ -161,8 +160,7 @@ def test_api_with_a_tampered_model_answers_503_and_recovers(app, client, artifac
     good = (artifact / "model.json").read_bytes()
     (artifact / "model.json").write_bytes(good[:-10])
     app.extensions["car_model"] = ModelHolder(str(artifact))
-    for request in (lambda: client.post("/predict", json=car),
-                    lambda: client.post("/cars", json=car)):
+    for request in (lambda: client.post("/predict", json=car), lambda: client.post("/cars", json=car)):
         response = request()
         assert response.status_code == 503
         assert response.get_json()["error"] == "model_unavailable"
@@ -181,8 +179,11 @@ def test_only_the_verifying_loader_unpickles():
     from workshop import ROOT
 
     pattern = re.compile(r"\b(pickle|joblib|cloudpickle|dill)\.loads?\(|\bpd\.read_pickle\(")
-    hits = [f"{path.relative_to(ROOT)}:{n}"
-            for folder in ("workshop_app", "workshop", "bench")
-            for path in (ROOT / folder).rglob("*.py")
-            for n, line in enumerate(path.read_text().splitlines(), 1) if pattern.search(line)]
+    hits = [
+        f"{path.relative_to(ROOT)}:{n}"
+        for folder in ("workshop_app", "workshop", "bench")
+        for path in (ROOT / folder).rglob("*.py")
+        for n, line in enumerate(path.read_text().splitlines(), 1)
+        if pattern.search(line)
+    ]
     assert [hit.split(":")[0] for hit in hits] == ["workshop_app/model_store.py"], hits

@@ -11,7 +11,7 @@ import pytest
 
 from workshop import ROOT, notebooks
 
-TINY = '''\
+TINY = """\
 # %% [markdown]
 # # A lesson
 
@@ -36,7 +36,7 @@ assert answer == 4
 
 # %% tags=["keep-me"]
 print("done")
-'''
+"""
 
 
 def names(source: str, context: type) -> set[str]:
@@ -45,9 +45,12 @@ def names(source: str, context: type) -> set[str]:
     python = "\n".join(line for line in source.splitlines() if not line.startswith(("%", "!")))
     tree = ast.walk(ast.parse(python))
     defined = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
-    return {n.name if isinstance(n, defined) else n.id for n in tree
-            if (isinstance(n, ast.Name) and isinstance(n.ctx, context))
-            or (context is ast.Store and isinstance(n, defined))}
+    return {
+        n.name if isinstance(n, defined) else n.id
+        for n in tree
+        if (isinstance(n, ast.Name) and isinstance(n.ctx, context))
+        or (context is ast.Store and isinstance(n, defined))
+    }
 
 
 def build(version: str):
@@ -61,8 +64,9 @@ def test_generated_notebooks_match_their_sources():
 
 def test_learner_version_replaces_solutions_with_the_placeholder():
     cells = build("learner").cells
-    assert cells[2].source == ("# Exercise 1: set answer to x squared.\n# Use the ** operator.\n"
-                               "# Write your code here.")
+    assert cells[2].source == (
+        "# Exercise 1: set answer to x squared.\n# Use the ** operator.\n# Write your code here."
+    )
     assert cells[3].source == "# Write your code here."  # no task statement to keep
     assert not any("answer = " in c.source or "Squaring" in c.source for c in cells)
 
@@ -100,11 +104,14 @@ def test_output_is_deterministic_and_clean():
     assert all(c["outputs"] == [] and c["execution_count"] is None for c in code)
 
 
-@pytest.mark.parametrize(("first_line", "kept"), [
-    ("# Exercise 2: do it", ["# Exercise 2: do it", "# more"]),
-    ("# TODO: do it", ["# TODO: do it", "# more"]),
-    ("# the answer is 42", []),  # an ordinary comment may give the answer away
-])
+@pytest.mark.parametrize(
+    ("first_line", "kept"),
+    [
+        ("# Exercise 2: do it", ["# Exercise 2: do it", "# more"]),
+        ("# TODO: do it", ["# TODO: do it", "# more"]),
+        ("# the answer is 42", []),  # an ordinary comment may give the answer away
+    ],
+)
 def test_task_statement(first_line, kept):
     assert notebooks.task_statement(f"{first_line}\n# more\n\nanswer = 42\n# hint") == kept
 
@@ -136,8 +143,9 @@ def test_every_lesson_has_exercises_that_the_learner_must_solve(source):
     """Each lesson ends with graded exercises, and its learner version gives no answer away."""
     parsed = notebooks.parse(source.read_text(encoding="utf-8"))
     tags = [c.metadata.get("tags", []) for c in parsed.cells]
-    solutions = [c for c, t in zip(parsed.cells, tags, strict=True)
-                 if "solution" in t and c.cell_type == "code"]
+    solutions = [
+        c for c, t in zip(parsed.cells, tags, strict=True) if "solution" in t and c.cell_type == "code"
+    ]
     checks = [c for c, t in zip(parsed.cells, tags, strict=True) if "check" in t]
     assert solutions and checks
     assert all(notebooks.task_statement(c.source) for c in solutions), "state each task"
@@ -145,10 +153,11 @@ def test_every_lesson_has_exercises_that_the_learner_must_solve(source):
     for cell in solutions:
         index = parsed.cells.index(cell)
         assert learner[f"cell-{index:03d}"].source == "\n".join(
-            [*notebooks.task_statement(cell.source), notebooks.PLACEHOLDER])
+            [*notebooks.task_statement(cell.source), notebooks.PLACEHOLDER]
+        )
     headings = [c.source.splitlines()[0] for c in parsed.cells if c.cell_type == "markdown"]
     assert headings[-1] == "## Key points", "end with the key points"
-    before_exercises = parsed.cells[:parsed.cells.index(solutions[0])]
+    before_exercises = parsed.cells[: parsed.cells.index(solutions[0])]
     assert any("## Exercises" in c.source.splitlines() for c in before_exercises)
 
     # Each check reads an answer that only a solution assigns: unsolved, it must fail.

@@ -28,13 +28,18 @@ def test_health(offline):
     assert requests.get(f"{offline}/health", timeout=30).json()["status"] == "ok"
 
 
-@pytest.mark.parametrize("method,path", [("POST", "/cars"), ("POST", "/predict"),
-                                         ("PUT", "/cars/0123456789abcdef0123456789abcdef"),
-                                         ("DELETE", "/cars/0123456789abcdef0123456789abcdef")])
+@pytest.mark.parametrize(
+    "method,path",
+    [
+        ("POST", "/cars"),
+        ("POST", "/predict"),
+        ("PUT", "/cars/0123456789abcdef0123456789abcdef"),
+        ("DELETE", "/cars/0123456789abcdef0123456789abcdef"),
+    ],
+)
 @pytest.mark.parametrize("headers", [{}, {"x-api-key": "not-the-key"}], ids=["no key", "bad key"])
 def test_writes_need_the_api_key(offline, method, path, headers):
-    response = requests.request(method, offline + path, json=example_car(), headers=headers,
-                                timeout=30)
+    response = requests.request(method, offline + path, json=example_car(), headers=headers, timeout=30)
     assert response.status_code == 403
 
 
@@ -48,6 +53,7 @@ def test_crud_with_the_key(offline):
 
 
 def test_bad_input_is_still_the_apps_json_error(offline):
-    response = requests.post(f"{offline}/predict", data="{nope", headers={
-        **KEY, "Content-Type": "application/json"}, timeout=30)
+    response = requests.post(
+        f"{offline}/predict", data="{nope", headers={**KEY, "Content-Type": "application/json"}, timeout=30
+    )
     assert response.status_code == 400 and response.json()["error"] == "invalid_json"

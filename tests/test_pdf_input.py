@@ -19,8 +19,12 @@ BAD = {
     "not_a_pdf": (pdfs.NOT_A_PDF, 422, "not_a_pdf", "not a PDF"),
     "corrupt": (pdfs.corrupt(), 422, "corrupt", "corrupt"),
     "encrypted": (pdfs.encrypted(), 422, "encrypted", "encrypted"),
-    "too_many_pages": (pdfs.blank_pages(MAX_PAGES + 1), 422, "too_many_pages",
-                       f"{MAX_PAGES + 1} pages; the limit is {MAX_PAGES}"),
+    "too_many_pages": (
+        pdfs.blank_pages(MAX_PAGES + 1),
+        422,
+        "too_many_pages",
+        f"{MAX_PAGES + 1} pages; the limit is {MAX_PAGES}",
+    ),
 }
 
 
@@ -74,16 +78,21 @@ def test_too_many_bytes_is_413(client, config):
 def test_too_many_bytes_sent_chunked_is_413_not_cut(client, config):
     """No Content-Length: Werkzeug would cut the stream at the limit and hand us a prefix."""
     data = pdfs.document("purchase_contract")
-    response = client.post("/jobs", input_stream=io.BytesIO(data),
-                           headers={**PDF, "Transfer-Encoding": "chunked"},
-                           environ_overrides={"wsgi.input_terminated": True})
+    response = client.post(
+        "/jobs",
+        input_stream=io.BytesIO(data),
+        headers={**PDF, "Transfer-Encoding": "chunked"},
+        environ_overrides={"wsgi.input_terminated": True},
+    )
     assert response.status_code == 413
     assert response.get_json()["error"] == "request_entity_too_large"
     assert no_jobs(config)
 
 
-@pytest.mark.parametrize("content_type", [None, "application/json", "text/plain",
-                                          "application/octet-stream", "multipart/form-data"])
+@pytest.mark.parametrize(
+    "content_type",
+    [None, "application/json", "text/plain", "application/octet-stream", "multipart/form-data"],
+)
 def test_wrong_content_type_is_415(client, config, content_type):
     headers = {"Content-Type": content_type} if content_type else {}
     response = client.post("/jobs", data=pdfs.blank_pages(1), headers=headers)
@@ -100,9 +109,11 @@ def test_empty_body_is_400(client, config):
 
 def test_bad_files_by_presigned_upload_fail_their_jobs(client, config):
     """The API never sees these bytes: the split function checks them and fails the job."""
-    uploads = {**{name: bad[0] for name, bad in BAD.items()},
-               "zero_pages": pdfs.zero_pages(),
-               "too_many_bytes": pdfs.document("purchase_contract")}
+    uploads = {
+        **{name: bad[0] for name, bad in BAD.items()},
+        "zero_pages": pdfs.zero_pages(),
+        "too_many_bytes": pdfs.document("purchase_contract"),
+    }
     jobs = upload_presigned(client.post, uploads)
     _, worker = smartcat_worker(config)
     worker.run_until_idle(timeout=60)

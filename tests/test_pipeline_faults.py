@@ -29,16 +29,16 @@ def upload(pipeline, data: bytes) -> str:
 
 
 def queue_depth(url: str) -> int:
-    attributes = boto3.client("sqs").get_queue_attributes(QueueUrl=url, AttributeNames=[
-        "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])["Attributes"]
+    attributes = boto3.client("sqs").get_queue_attributes(
+        QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+    )["Attributes"]
     return sum(int(v) for v in attributes.values())
 
 
 def assert_done_correctly(pipeline, job_id: str, labels: list[str]) -> None:
     job = pipeline.jobs.get(job_id)
     assert job["status"] == "done", job
-    assert (job["pages_total"], job["pages_done"], job["pages_failed"]) == (len(labels),
-                                                                            len(labels), 0)
+    assert (job["pages_total"], job["pages_done"], job["pages_failed"]) == (len(labels), len(labels), 0)
     pages = pipeline.jobs.pages(job_id)
     assert [p["page"] for p in pages] == list(range(1, len(labels) + 1))
     output = pipeline.files.get_output(job_id)
@@ -52,9 +52,11 @@ class DuplicatingWorker(Worker):
     def handle(self, name, records):
         for record in records:
             if "copy" not in record["messageAttributes"]:
-                self.sqs.send_message(QueueUrl=self.routes[name].queue_url,
-                                      MessageBody=record["body"], MessageAttributes={
-                                          "copy": {"DataType": "String", "StringValue": "1"}})
+                self.sqs.send_message(
+                    QueueUrl=self.routes[name].queue_url,
+                    MessageBody=record["body"],
+                    MessageAttributes={"copy": {"DataType": "String", "StringValue": "1"}},
+                )
         return super().handle(name, records)
 
 
@@ -63,8 +65,10 @@ def test_every_message_delivered_twice(make_smartcat, document_model_dir):
     pipeline, plain = smartcat_worker(config)
     worker = DuplicatingWorker(list(plain.routes.values()))
     labels = ["payslip", "bank_statement", "bank_statement", "id_card"]  # 1 + 2 + 1 pages
-    first = upload(pipeline, pdfs.bundle(pdfs.document("payslip"), pdfs.document("bank_statement"),
-                                         pdfs.document("id_card")))
+    first = upload(
+        pipeline,
+        pdfs.bundle(pdfs.document("payslip"), pdfs.document("bank_statement"), pdfs.document("id_card")),
+    )
     second = upload(pipeline, pdfs.bundle(pdfs.document("id_card", 2), pdfs.document("payslip", 2)))
     worker.run_until_idle(timeout=90)
 
@@ -94,15 +98,20 @@ def test_a_worker_killed_mid_page_loses_nothing(make_smartcat, document_model_di
     was never deleted: SQS delivers it again after the visibility timeout and the job ends right."""
     config = make_smartcat(visibility_timeout=VISIBILITY)
     pipeline, worker = smartcat_worker(config)
-    job_id = upload(pipeline, pdfs.bundle(pdfs.document("id_card"),
-                                          pdfs.document("payslip", scanned=True)))
+    job_id = upload(pipeline, pdfs.bundle(pdfs.document("id_card"), pdfs.document("payslip", scanned=True)))
     while worker.poll("split"):
         pass
-    environment = {**os.environ, **{k: str(v) for k, v in config.items()
-                                    if isinstance(v, str | int) and not isinstance(v, bool)}}
-    process = subprocess.Popen([sys.executable, "-m", "workshop.stack", "worker"], cwd=ROOT,
-                               env=environment, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL)
+    environment = {
+        **os.environ,
+        **{k: str(v) for k, v in config.items() if isinstance(v, str | int) and not isinstance(v, bool)},
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "workshop.stack", "worker"],
+        cwd=ROOT,
+        env=environment,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:  # kill it once it has taken the scanned page (OCR: about a second) and not finished it
         deadline = time.monotonic() + 60
         while pipeline.jobs.get(job_id)["pages_done"] < 1 and time.monotonic() < deadline:
@@ -121,15 +130,15 @@ def test_a_worker_killed_mid_page_loses_nothing(make_smartcat, document_model_di
     assert_done_correctly(pipeline, job_id, ["id_card", "payslip"])  # page 1 counted once
 
 
-def test_a_poison_page_ends_in_the_dead_letter_queue_and_fails_its_job(make_smartcat,
-                                                                       document_model_dir):
+def test_a_poison_page_ends_in_the_dead_letter_queue_and_fails_its_job(make_smartcat, document_model_dir):
     config = make_smartcat(visibility_timeout=1)
     pipeline, worker = smartcat_worker(config)
     job_id = upload(pipeline, pdfs.bundle(pdfs.document("payslip"), pdfs.document("id_card")))
     while worker.poll("split"):
         pass
-    boto3.client("s3").delete_object(Bucket=config["DOCUMENTS_BUCKET"],
-                                     Key=page_key(job_id, 2))  # page 2 can never be fetched
+    boto3.client("s3").delete_object(
+        Bucket=config["DOCUMENTS_BUCKET"], Key=page_key(job_id, 2)
+    )  # page 2 can never be fetched
     worker.run_until_idle(timeout=60)
 
     assert worker.failed["page"] == 3  # maxReceiveCount deliveries, each one failed
@@ -137,8 +146,9 @@ def test_a_poison_page_ends_in_the_dead_letter_queue_and_fails_its_job(make_smar
     assert job["status"] == "failed"
     assert (job["pages_done"], job["pages_failed"]) == (1, 1)
     assert job["reason"].startswith("1 of 2 pages could not be read: page 2: "), job["reason"]
-    dead = boto3.client("sqs").receive_message(QueueUrl=config["PagesDeadLetterQueue_URL"],
-                                               MaxNumberOfMessages=10)["Messages"]
+    dead = boto3.client("sqs").receive_message(
+        QueueUrl=config["PagesDeadLetterQueue_URL"], MaxNumberOfMessages=10
+    )["Messages"]
     assert [json.loads(m["Body"]) for m in dead] == [{"job_id": job_id, "page": 2, "pages": 2}]
     assert objects_under(config, f"jobs/{job_id}/output.json") == []
 
@@ -157,10 +167,14 @@ def test_a_page_pdfium_refuses_fails_at_its_first_delivery(make_smartcat, docume
     assert (worker.handled["page"], worker.failed["page"]) == (2, 0)
     job = pipeline.jobs.get(job_id)
     assert job["status"] == "failed" and (job["pages_done"], job["pages_failed"]) == (1, 1)
-    assert job["reason"].startswith("1 of 2 pages could not be read: page 2: PdfRejected: "
-                                    "the PDF is corrupt"), job["reason"]
-    dead = boto3.client("sqs").receive_message(QueueUrl=config["PagesDeadLetterQueue_URL"],
-                                               MaxNumberOfMessages=10).get("Messages", [])
+    assert job["reason"].startswith(
+        "1 of 2 pages could not be read: page 2: PdfRejected: the PDF is corrupt"
+    ), job["reason"]
+    dead = (
+        boto3.client("sqs")
+        .receive_message(QueueUrl=config["PagesDeadLetterQueue_URL"], MaxNumberOfMessages=10)
+        .get("Messages", [])
+    )
     assert dead == []
 
 
@@ -170,21 +184,21 @@ def test_a_poison_split_message_ends_in_the_dead_letter_queue(make_smartcat):
     boto3.client("sqs").send_message(QueueUrl=config["SPLIT_QUEUE_URL"], MessageBody="{not json")
     worker.run_until_idle(timeout=30)
     assert worker.failed["split"] == 3
-    dead = boto3.client("sqs").receive_message(QueueUrl=config["SplitDeadLetterQueue_URL"],
-                                               MaxNumberOfMessages=10)["Messages"]
+    dead = boto3.client("sqs").receive_message(
+        QueueUrl=config["SplitDeadLetterQueue_URL"], MaxNumberOfMessages=10
+    )["Messages"]
     assert [m["Body"] for m in dead] == ["{not json"]
 
 
-def test_without_tesseract_scanned_pages_fail_their_job_with_the_reason(make_smartcat,
-                                                                        document_model_dir,
-                                                                        monkeypatch):
+def test_without_tesseract_scanned_pages_fail_their_job_with_the_reason(
+    make_smartcat, document_model_dir, monkeypatch
+):
     """A deployment without the tesseract layer: digital pages work, a scanned one fails its
     job (after maxReceiveCount tries) with a reason that says what is missing."""
     monkeypatch.setenv("TESSERACT_CMD", "/opt/bin/tesseract-not-installed")
     config = make_smartcat(visibility_timeout=1)
     pipeline, worker = smartcat_worker(config)
-    job_id = upload(pipeline, pdfs.bundle(pdfs.document("id_card"),
-                                          pdfs.document("payslip", scanned=True)))
+    job_id = upload(pipeline, pdfs.bundle(pdfs.document("id_card"), pdfs.document("payslip", scanned=True)))
     worker.run_until_idle(timeout=60)
     job = pipeline.jobs.get(job_id)
     assert job["status"] == "failed" and (job["pages_done"], job["pages_failed"]) == (1, 1)

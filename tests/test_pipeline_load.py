@@ -15,9 +15,23 @@ def test_40_jobs_at_once_all_complete_none_lost(document_model_dir, tmp_path):
     out = tmp_path / "load.json"
     out.write_text(json.dumps({"requests": 10006, "p50_ms": 420}))  # bench/load.py's figures
     done = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "load_jobs.py"), "--jobs", "40", "--clients", "16",
-         "--max-seconds", "60", "--out", str(out)],
-        cwd=ROOT, capture_output=True, text=True, timeout=180)
+        [
+            sys.executable,
+            str(ROOT / "bench" / "load_jobs.py"),
+            "--jobs",
+            "40",
+            "--clients",
+            "16",
+            "--max-seconds",
+            "60",
+            "--out",
+            str(out),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     figures = json.loads(out.read_text())
     assert (figures["requests"], figures["p50_ms"]) == (10006, 420)  # the other figures are kept

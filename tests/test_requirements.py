@@ -12,8 +12,20 @@ from workshop import ROOT
 REQ = ROOT / "requirements"
 LAYERS = ["lambda", "workshop", "dev"]
 # The model runs in pure Python on Lambda, so even numpy and scikit-learn stay on the laptop.
-NEVER_ON_LAMBDA = {"pandas", "matplotlib", "jupyterlab", "notebook", "ipykernel", "jupyter-server",
-                   "moto", "pytest", "vega-datasets", "numpy", "scipy", "scikit-learn"}
+NEVER_ON_LAMBDA = {
+    "pandas",
+    "matplotlib",
+    "jupyterlab",
+    "notebook",
+    "ipykernel",
+    "jupyter-server",
+    "moto",
+    "pytest",
+    "vega-datasets",
+    "numpy",
+    "scipy",
+    "scikit-learn",
+}
 PIN = re.compile(r"^([A-Za-z0-9._-]+)(\[[a-z,]+\])?==([^\s#;]+)")
 
 

@@ -17,10 +17,24 @@ SCANNED = ("workshop_app", "workshop", "bench", "notebooks/src", "slides", "scri
 
 # Calls that deserialize by running code the bytes choose (pickle and everything built on it).
 UNPICKLERS = {
-    "pickle.load", "pickle.loads", "pickle.Unpickler", "_pickle.load", "_pickle.loads",
-    "_pickle.Unpickler", "joblib.load", "dill.load", "dill.loads", "cloudpickle.load",
-    "cloudpickle.loads", "pandas.read_pickle", "marshal.load", "marshal.loads", "shelve.open",
-    "torch.load", "skops.io.load", "keras.models.load_model",
+    "pickle.load",
+    "pickle.loads",
+    "pickle.Unpickler",
+    "_pickle.load",
+    "_pickle.loads",
+    "_pickle.Unpickler",
+    "joblib.load",
+    "dill.load",
+    "dill.loads",
+    "cloudpickle.load",
+    "cloudpickle.loads",
+    "pandas.read_pickle",
+    "marshal.load",
+    "marshal.loads",
+    "shelve.open",
+    "torch.load",
+    "skops.io.load",
+    "keras.models.load_model",
 }
 
 
@@ -70,40 +84,56 @@ def unpickling_calls(path: Path) -> list[tuple[str, int, str, ast.Call]]:
     calls = Calls()
     calls.visit(ast.parse(path.read_text(), str(path)))
     found = [c for c in calls.calls if c[0] in UNPICKLERS]
-    found += [c for c in calls.calls if c[0] == "numpy.load" and any(
-        k.arg == "allow_pickle" and not (isinstance(k.value, ast.Constant) and not k.value.value)
-        for k in c[3].keywords)]
+    found += [
+        c
+        for c in calls.calls
+        if c[0] == "numpy.load"
+        and any(
+            k.arg == "allow_pickle" and not (isinstance(k.value, ast.Constant) and not k.value.value)
+            for k in c[3].keywords
+        )
+    ]
     return found
 
 
 def round_trip(call: ast.Call) -> bool:
     """pickle.loads(pickle.dumps(x)): bytes this very line made, not bytes from anywhere."""
-    return (len(call.args) == 1 and isinstance(call.args[0], ast.Call)
-            and dotted(call.args[0].func) in {"pickle.dumps"})
+    return (
+        len(call.args) == 1
+        and isinstance(call.args[0], ast.Call)
+        and dotted(call.args[0].func) in {"pickle.dumps"}
+    )
 
 
 def test_the_scanner_finds_unpickling_however_it_is_imported(tmp_path):
     source = tmp_path / "sneaky.py"
-    source.write_text("import pickle as p\nfrom joblib import load as jl\nimport numpy as np\n"
-                      "import pandas\n"
-                      "def f(b):\n    p.loads(b)\n    jl(b)\n    np.load(b, allow_pickle=True)\n"
-                      "    np.load(b)\n    pandas.read_pickle(b)\n")
+    source.write_text(
+        "import pickle as p\nfrom joblib import load as jl\nimport numpy as np\n"
+        "import pandas\n"
+        "def f(b):\n    p.loads(b)\n    jl(b)\n    np.load(b, allow_pickle=True)\n"
+        "    np.load(b)\n    pandas.read_pickle(b)\n"
+    )
     assert [(name, line) for name, line, _, _ in unpickling_calls(source)] == [
-        ("pickle.loads", 6), ("joblib.load", 7), ("pandas.read_pickle", 10), ("numpy.load", 8)]
+        ("pickle.loads", 6),
+        ("joblib.load", 7),
+        ("pandas.read_pickle", 10),
+        ("numpy.load", 8),
+    ]
 
 
 def test_only_the_verifying_loader_unpickles_and_only_after_the_hash_check():
-    found = {(str(path.relative_to(ROOT)), name, function): (line, call)
-             for folder in SCANNED for path in sorted((ROOT / folder).rglob("*.py"))
-             for name, line, function, call in unpickling_calls(path)}
+    found = {
+        (str(path.relative_to(ROOT)), name, function): (line, call)
+        for folder in SCANNED
+        for path in sorted((ROOT / folder).rglob("*.py"))
+        for name, line, function, call in unpickling_calls(path)
+    }
     teaching_demo = {key for key, (_, call) in found.items() if round_trip(call)}
-    assert set(found) - teaching_demo == {("workshop_app/model_store.py", "joblib.load",
-                                           "load_model")}
+    assert set(found) - teaching_demo == {("workshop_app/model_store.py", "joblib.load", "load_model")}
     # Inside load_model, the digest comparison comes first and the unpickled bytes are the
     # hashed ones.
     tree = ast.parse((ROOT / "workshop_app/model_store.py").read_text())
-    [load_model] = [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)
-                    and n.name == "load_model"]
+    [load_model] = [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and n.name == "load_model"]
     calls = {dotted(n.func): n for n in ast.walk(load_model) if isinstance(n, ast.Call)}
     line, unpickle = found[("workshop_app/model_store.py", "joblib.load", "load_model")]
     assert calls["hmac.compare_digest"].lineno < line
@@ -129,8 +159,12 @@ def requests_with_the_marker(client, carid: str) -> None:
     assert client.put(f"/cars/{carid}", json=car, headers=key).status_code == 200
     assert client.post("/predict", json=[car, car], headers=key).status_code == 200
     assert client.post("/predict", json={**car, MARKER: 1}, headers=key).status_code == 422
-    assert client.post("/cars", data=f'{{"name": "{MARKER}",', headers=key,
-                       content_type="application/json").status_code == 400
+    assert (
+        client.post(
+            "/cars", data=f'{{"name": "{MARKER}",', headers=key, content_type="application/json"
+        ).status_code
+        == 400
+    )
     assert client.get(f"/cars/{MARKER}", headers=key).status_code == 400
     assert client.get(f"/cars?next_token={MARKER}", headers=key).status_code == 400
     assert client.delete(f"/cars/{carid}", headers=key).status_code == 204
@@ -161,10 +195,10 @@ def test_the_sdk_does_not_log_requests_when_the_root_logger_is_at_debug(app, cap
 
 def test_no_body_in_the_logs_when_storage_fails(model_dir, aws_env, logs):
     """The 503 path logs the fault, which must not carry the car."""
-    client = create_app({"TESTING": True, "CARS_TABLE": "no-such-table",
-                         "MODEL_URI": str(model_dir)}).test_client()
-    response = client.post("/cars", json={**example_car(), "name": MARKER},
-                           headers={"x-api-key": SECRET})
+    client = create_app(
+        {"TESTING": True, "CARS_TABLE": "no-such-table", "MODEL_URI": str(model_dir)}
+    ).test_client()
+    response = client.post("/cars", json={**example_car(), "name": MARKER}, headers={"x-api-key": SECRET})
     assert response.status_code == 503
     assert any("storage unavailable" in r.getMessage() for r in logs.records)
     assert MARKER not in logs.text and SECRET not in logs.text

@@ -20,8 +20,12 @@ def resources(template, kind):
 
 def test_cfn_lint_passes(packaged):
     cfn_lint = Path(sys.executable).parent / "cfn-lint"
-    result = subprocess.run([str(cfn_lint), str(packaged.dir / "cloudformation-template-update-stack.json")],
-                            capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [str(cfn_lint), str(packaged.dir / "cloudformation-template-update-stack.json")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -52,16 +56,22 @@ def test_every_function_has_its_own_role_naming_its_resources(packaged):
         assert statement["Resource"] not in ("*", ["*"]), statement
     for name, function in functions.items():  # logs: the function's own log group only
         role = function["Properties"]["Role"]["Fn::GetAtt"][0]
-        logs = [s["Resource"] for s in role_statements(template)[role]
-                if any(a.startswith("logs:") for a in s["Action"])]
+        logs = [
+            s["Resource"]
+            for s in role_statements(template)[role]
+            if any(a.startswith("logs:") for a in s["Action"])
+        ]
         assert logs == [{"Fn::GetAtt": [name.replace("LambdaFunction", "LogGroup"), "Arn"]}]
-    consumes = {name: {json.dumps(s["Resource"]) for s in statements
-                       if "sqs:ReceiveMessage" in s["Action"]}
-                for name, statements in role_statements(template).items()}
-    assert consumes == {"ApiRole": set(),
-                        "SplitRole": {json.dumps({"Fn::GetAtt": ["SplitQueue", "Arn"]})},
-                        "PageRole": {json.dumps({"Fn::GetAtt": ["PagesQueue", "Arn"]})},
-                        "AggregateRole": {json.dumps({"Fn::GetAtt": ["AggregateQueue", "Arn"]})}}
+    consumes = {
+        name: {json.dumps(s["Resource"]) for s in statements if "sqs:ReceiveMessage" in s["Action"]}
+        for name, statements in role_statements(template).items()
+    }
+    assert consumes == {
+        "ApiRole": set(),
+        "SplitRole": {json.dumps({"Fn::GetAtt": ["SplitQueue", "Arn"]})},
+        "PageRole": {json.dumps({"Fn::GetAtt": ["PagesQueue", "Arn"]})},
+        "AggregateRole": {json.dumps({"Fn::GetAtt": ["AggregateQueue", "Arn"]})},
+    }
 
 
 def methods(template):
@@ -69,8 +79,9 @@ def methods(template):
 
 
 def test_every_write_route_needs_an_api_key(packaged):
-    writes = [m["Properties"] for m in methods(packaged.template)
-              if m["Properties"]["HttpMethod"] in WRITE_METHODS]
+    writes = [
+        m["Properties"] for m in methods(packaged.template) if m["Properties"]["HttpMethod"] in WRITE_METHODS
+    ]
     # POST /cars, PUT and DELETE /cars/{carid}, POST /predict, POST /jobs, POST /jobs/uploads,
     # DELETE /jobs/{job_id}
     assert len(writes) == 7
@@ -78,8 +89,7 @@ def test_every_write_route_needs_an_api_key(packaged):
 
 
 def test_read_routes_stay_open(packaged):
-    reads = [m["Properties"] for m in methods(packaged.template)
-             if m["Properties"]["HttpMethod"] == "GET"]
+    reads = [m["Properties"] for m in methods(packaged.template) if m["Properties"]["HttpMethod"] == "GET"]
     assert reads and not any(m.get("ApiKeyRequired") for m in reads)
     assert not any(m["Properties"]["HttpMethod"] == "ANY" for m in methods(packaged.template))
 
@@ -108,8 +118,7 @@ def test_table_and_bucket_are_declared_and_removable(packaged):
         declared = resources(packaged.template, kind)
         assert declared
         assert all(r.get("DeletionPolicy", "Delete") == "Delete" for r in declared.values())
-    [bucket] = [r for n, r in resources(packaged.template, "AWS::S3::Bucket").items()
-                if n == "ModelBucket"]
+    [bucket] = [r for n, r in resources(packaged.template, "AWS::S3::Bucket").items() if n == "ModelBucket"]
     assert all(bucket["Properties"]["PublicAccessBlockConfiguration"].values())
 
 
@@ -120,8 +129,13 @@ def package_json():
 
 def test_node_tools_are_pinned_exactly_with_a_lockfile(package_json):
     pins = package_json["devDependencies"]
-    assert set(pins) == {"osls", "serverless-wsgi", "serverless-python-requirements",
-                         "serverless-offline", "reveal.js"}  # reveal.js: `make slides`
+    assert set(pins) == {
+        "osls",
+        "serverless-wsgi",
+        "serverless-python-requirements",
+        "serverless-offline",
+        "reveal.js",
+    }  # reveal.js: `make slides`
     assert all(v[0].isdigit() for v in pins.values()), pins
     lock = json.loads((ROOT / "package-lock.json").read_text())["packages"]
     for name, version in pins.items():
@@ -152,15 +166,18 @@ def test_smartcat_queues_retry_then_dead_letter_and_outlast_their_functions(pack
         redrive = queue["RedrivePolicy"]
         assert resources_[redrive["deadLetterTargetArn"]["Fn::GetAtt"][0]]["Type"] == "AWS::SQS::Queue"
         assert int(function["Environment"]["Variables"]["MAX_RECEIVE_COUNT"]) == int(
-            redrive["maxReceiveCount"])
+            redrive["maxReceiveCount"]
+        )
 
 
 def test_documents_bucket_is_private_expires_files_and_notifies_the_split_queue(packaged):
     bucket = packaged.template["Resources"]["DocumentsBucket"]
     props = bucket["Properties"]
     assert all(props["PublicAccessBlockConfiguration"].values())
-    assert {r["Prefix"]: r["ExpirationInDays"] for r in props["LifecycleConfiguration"]["Rules"]
-            } == {"uploads/": 7, "jobs/": 7}
+    assert {r["Prefix"]: r["ExpirationInDays"] for r in props["LifecycleConfiguration"]["Rules"]} == {
+        "uploads/": 7,
+        "jobs/": 7,
+    }
     [notification] = props["NotificationConfiguration"]["QueueConfigurations"]
     assert notification["Queue"] == {"Fn::GetAtt": ["SplitQueue", "Arn"]}
     assert bucket["DependsOn"] == ["SplitQueuePolicy"]

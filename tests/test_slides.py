@@ -36,8 +36,13 @@ def _load(name: str):
 
 
 def run_build(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, str(SLIDES / "build.py"), *args], cwd=ROOT,
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, str(SLIDES / "build.py"), *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -54,6 +59,7 @@ def markdown_slides(deck: str) -> list[str]:
 
 
 # ---- the build ---------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("deck", DECKS)
 def test_every_slide_has_a_title_and_speaker_notes(deck):
@@ -105,8 +111,11 @@ def test_an_unknown_placeholder_fails_the_build():
 
 def test_cost_table_rounds_each_request_up_to_a_millisecond():
     build = _load("build")
-    results = {"baseline": "a", "default": "b", "variants": {
-        "a": {"warm_p50_ms": 12.0}, "b": {"warm_p50_ms": 0.2}}}
+    results = {
+        "baseline": "a",
+        "default": "b",
+        "variants": {"a": {"warm_p50_ms": 12.0}, "b": {"warm_p50_ms": 0.2}},
+    }
     table = build.cost_table(results, memory_mb=1769)  # one full vCPU: no CPU-share scaling
     assert "| billed duration per request | 12 ms | 1 ms |" in table
     gb_s = build.PRICES["lambda_usd_per_gb_second"]
@@ -139,8 +148,11 @@ def test_diagrams_are_svg_that_follow_serverless_yml():
     assert f"{serverless['provider']['memorySize']} MB" in car
     serverless["provider"]["memorySize"] = 3008
     api_role = serverless["resources"]["Resources"]["ApiRole"]["Properties"]
-    cars = next(s for s in api_role["Policies"][0]["PolicyDocument"]["Statement"]
-                if "CarsTable" in json.dumps(s["Resource"]))
+    cars = next(
+        s
+        for s in api_role["Policies"][0]["PolicyDocument"]["Statement"]
+        if "CarsTable" in json.dumps(s["Resource"])
+    )
     cars["Action"].append("dynamodb:Query")
     changed = diagrams.car_api(serverless)
     assert "3008 MB" in changed and "Scan, Query" in changed
@@ -168,12 +180,14 @@ def visit_every_slide(browser, url: str, shots: Path | None) -> list[dict]:  # n
         page.wait_for_function("() => window.Reveal && Reveal.isReady()")
         page.evaluate("() => Reveal.configure({transition: 'none', backgroundTransition: 'none'})")
         positions = page.evaluate(
-            "() => Reveal.getSlides().map((s) => Reveal.getIndices(s)).map((i) => [i.h, i.v || 0])")
+            "() => Reveal.getSlides().map((s) => Reveal.getIndices(s)).map((i) => [i.h, i.v || 0])"
+        )
         states = []
         for n, (h, v) in enumerate(positions, 1):
             page.evaluate(f"() => Reveal.slide({h}, {v})")
             page.wait_for_function(
-                "() => [...Reveal.getCurrentSlide().querySelectorAll('img')].every((i) => i.complete)")
+                "() => [...Reveal.getCurrentSlide().querySelectorAll('img')].every((i) => i.complete)"
+            )
             state = page.evaluate(SLIDE_STATE)
             state["where"] = f"slide {n} ({h}/{v})"
             states.append(state)
@@ -199,7 +213,8 @@ def test_every_slide_renders_from_disk(browser, built, deck):  # noqa: F811
             assert image["complete"] and image["width"] > 0, f"{where}: {image['src']} is missing"
             assert image["alt"], f"{where}: {image['src']} has no alt text"
         assert state["height"] <= state["maxHeight"], (
-            f"{where} is {state['height']} px tall; the slide is {state['maxHeight']}")
+            f"{where} is {state['height']} px tall; the slide is {state['maxHeight']}"
+        )
     assert len(list(shots.glob("*.png"))) == len(states)
 
 
@@ -210,7 +225,8 @@ def served(built):
             pass
 
     server = http.server.ThreadingHTTPServer(
-        ("127.0.0.1", 0), functools.partial(Handler, directory=str(built)))
+        ("127.0.0.1", 0), functools.partial(Handler, directory=str(built))
+    )
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_address[1]}"

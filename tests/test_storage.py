@@ -12,11 +12,22 @@ def store(table_name):
 
 
 def a_car(**changes):
-    return {"carid": new_carid(), "name": None, "cylinders": 4, "displacement": 97.0,
-            "horsepower": None, "weight": 2130.0, "acceleration": 14.5, "year": 1971,
-            "origin": "Japan", "predicted_mpg": 27.03, "model_id": "abc",
-            "created_at": "2026-01-01T00:00:00.000Z", "updated_at": "2026-01-01T00:00:00.000Z",
-            **changes}
+    return {
+        "carid": new_carid(),
+        "name": None,
+        "cylinders": 4,
+        "displacement": 97.0,
+        "horsepower": None,
+        "weight": 2130.0,
+        "acceleration": 14.5,
+        "year": 1971,
+        "origin": "Japan",
+        "predicted_mpg": 27.03,
+        "model_id": "abc",
+        "created_at": "2026-01-01T00:00:00.000Z",
+        "updated_at": "2026-01-01T00:00:00.000Z",
+        **changes,
+    }
 
 
 def test_round_trip_keeps_types_and_values(store):
@@ -76,8 +87,12 @@ def test_unreachable_dynamodb_is_unavailable(table_name, monkeypatch):
 def test_api_answers_503_when_storage_is_down(app, client, car, monkeypatch):
     monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{free_port()}")
     app.extensions["car_store"] = CarStore(app.config["CARS_TABLE"])
-    for response in (client.get("/cars"), client.post("/cars", json=car),
-                     client.get(f"/cars/{new_carid()}"), client.delete(f"/cars/{new_carid()}")):
+    for response in (
+        client.get("/cars"),
+        client.post("/cars", json=car),
+        client.get(f"/cars/{new_carid()}"),
+        client.delete(f"/cars/{new_carid()}"),
+    ):
         assert response.status_code == 503
         assert response.get_json()["error"] == "storage_unavailable"
     assert client.post("/predict", json=car).status_code == 200  # predictions need no table

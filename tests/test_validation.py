@@ -19,8 +19,9 @@ def send(client, car):
 
     def send(route, data, content_type="application/json"):
         method, path = route.split()
-        return client.open(path.replace("{carid}", carid), method=method, data=data,
-                           content_type=content_type)
+        return client.open(
+            path.replace("{carid}", carid), method=method, data=data, content_type=content_type
+        )
 
     yield send
     # The server keeps serving after whatever was sent.
@@ -73,19 +74,33 @@ def test_invalid_car_is_422_naming_the_field(send, car, route, make, field):
 
 
 @pytest.mark.parametrize("route", ROUTES)
-@pytest.mark.parametrize("raw,why", [
-    ('{"weight": NaN}', "NaN"),
-    ('{"weight": Infinity}', "Infinity"),
-    ('{"weight": -Infinity}', "Infinity"),
-    ('{"cylinders": 4,', "not valid JSON"),
-    ("cylinders=4&weight=2130", "not valid JSON"),
-    ("{'cylinders': 4}", "not valid JSON"),
-    ('{"year": ' + "9" * 5000 + "}", "not valid JSON"),
-    ("[" * 100_000 + "]" * 100_000, "nested too deeply"),
-    ("", "empty"),
-    ("   \n ", "empty"),
-], ids=["NaN", "Infinity", "-Infinity", "truncated", "form-encoded", "single quotes",
-        "5000-digit integer", "deeply nested", "empty", "whitespace"])
+@pytest.mark.parametrize(
+    "raw,why",
+    [
+        ('{"weight": NaN}', "NaN"),
+        ('{"weight": Infinity}', "Infinity"),
+        ('{"weight": -Infinity}', "Infinity"),
+        ('{"cylinders": 4,', "not valid JSON"),
+        ("cylinders=4&weight=2130", "not valid JSON"),
+        ("{'cylinders': 4}", "not valid JSON"),
+        ('{"year": ' + "9" * 5000 + "}", "not valid JSON"),
+        ("[" * 100_000 + "]" * 100_000, "nested too deeply"),
+        ("", "empty"),
+        ("   \n ", "empty"),
+    ],
+    ids=[
+        "NaN",
+        "Infinity",
+        "-Infinity",
+        "truncated",
+        "form-encoded",
+        "single quotes",
+        "5000-digit integer",
+        "deeply nested",
+        "empty",
+        "whitespace",
+    ],
+)
 def test_malformed_json_is_400(send, route, raw, why):
     response = send(route, raw)
     assert response.status_code == 400
@@ -109,9 +124,16 @@ def test_non_utf8_body_is_400(send, route):
 
 
 @pytest.mark.parametrize("route", ROUTES)
-@pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded",
-                                          "multipart/form-data; boundary=x", "application/xml",
-                                          None])
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        "text/plain",
+        "application/x-www-form-urlencoded",
+        "multipart/form-data; boundary=x",
+        "application/xml",
+        None,
+    ],
+)
 def test_wrong_content_type_is_415(send, car, route, content_type):
     response = send(route, json.dumps(car), content_type=content_type)
     assert response.status_code == 415
@@ -127,8 +149,9 @@ def test_oversized_body_is_413(send, car, route):
 
 
 @pytest.mark.parametrize("route", ["POST /cars", "PUT /cars/{carid}"])
-@pytest.mark.parametrize("body", [[], "a car", 4, None, True],
-                         ids=["array", "string", "number", "null", "boolean"])
+@pytest.mark.parametrize(
+    "body", [[], "a car", 4, None, True], ids=["array", "string", "number", "null", "boolean"]
+)
 def test_cars_need_an_object(send, car, route, body):
     response = send(route, json.dumps([car] if body == [] else body))
     assert response.status_code == 422

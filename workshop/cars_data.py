@@ -15,12 +15,29 @@ from . import DATA_DIR
 
 CSV = DATA_DIR / "cars.csv"
 TARGET = "mpg"
-RENAME = {"Name": "name", "Miles_per_Gallon": "mpg", "Cylinders": "cylinders",
-          "Displacement": "displacement", "Horsepower": "horsepower", "Weight_in_lbs": "weight",
-          "Acceleration": "acceleration", "Year": "year", "Origin": "origin"}
-DTYPES = {"car_id": "int64", "name": "string", "mpg": "float64", "cylinders": "int64",
-          "displacement": "float64", "horsepower": "float64", "weight": "float64",
-          "acceleration": "float64", "year": "int64", "origin": "string"}
+RENAME = {
+    "Name": "name",
+    "Miles_per_Gallon": "mpg",
+    "Cylinders": "cylinders",
+    "Displacement": "displacement",
+    "Horsepower": "horsepower",
+    "Weight_in_lbs": "weight",
+    "Acceleration": "acceleration",
+    "Year": "year",
+    "Origin": "origin",
+}
+DTYPES = {
+    "car_id": "int64",
+    "name": "string",
+    "mpg": "float64",
+    "cylinders": "int64",
+    "displacement": "float64",
+    "horsepower": "float64",
+    "weight": "float64",
+    "acceleration": "float64",
+    "year": "int64",
+    "origin": "string",
+}
 
 
 def from_vega() -> pd.DataFrame:
@@ -57,8 +74,9 @@ def main(argv: list[str] | None = None) -> int:
     text = to_csv_text(from_vega())
     if args.check:
         if not CSV.exists() or CSV.read_text() != text:
-            print(f"{CSV} differs from vega_datasets' cars; run `python -m workshop.cars_data`",
-                  file=sys.stderr)
+            print(
+                f"{CSV} differs from vega_datasets' cars; run `python -m workshop.cars_data`", file=sys.stderr
+            )
             return 1
         print(f"{CSV} matches vega_datasets")
         return 0

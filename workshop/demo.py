@@ -20,10 +20,26 @@ import requests
 from . import CARS_MODEL_DIR
 from .stack import LocalStack, port_arguments
 
-DATSUN = {"name": "datsun 510", "cylinders": 4, "displacement": 97.0, "horsepower": 88.0,
-          "weight": 2130.0, "acceleration": 14.5, "year": 1971, "origin": "Japan"}
-CHEVY = {"name": "chevrolet impala", "cylinders": 8, "displacement": 350.0, "horsepower": 165.0,
-         "weight": 4209.0, "acceleration": 12.0, "year": 1971, "origin": "USA"}
+DATSUN = {
+    "name": "datsun 510",
+    "cylinders": 4,
+    "displacement": 97.0,
+    "horsepower": 88.0,
+    "weight": 2130.0,
+    "acceleration": 14.5,
+    "year": 1971,
+    "origin": "Japan",
+}
+CHEVY = {
+    "name": "chevrolet impala",
+    "cylinders": 8,
+    "displacement": 350.0,
+    "horsepower": 165.0,
+    "weight": 4209.0,
+    "acceleration": 12.0,
+    "year": 1971,
+    "origin": "USA",
+}
 
 
 @dataclass
@@ -39,17 +55,33 @@ def tour() -> list[Step]:
     """The requests, in order. "{carid}" is replaced by the id the create step returned."""
     return [
         Step("Is the API healthy?", "GET", "/health", 200),
-        Step("Create a car: the API stores it with the model's prediction", "POST", "/cars", 201,
-             DATSUN),
+        Step("Create a car: the API stores it with the model's prediction", "POST", "/cars", 201, DATSUN),
         Step("Get it back", "GET", "/cars/{carid}", 200),
         Step("List the collection", "GET", "/cars?limit=5", 200),
-        Step("Update it (a heavier car): the API predicts again", "PUT", "/cars/{carid}", 200,
-             {**DATSUN, "weight": 2600.0}),
+        Step(
+            "Update it (a heavier car): the API predicts again",
+            "PUT",
+            "/cars/{carid}",
+            200,
+            {**DATSUN, "weight": 2600.0},
+        ),
         Step("Predict without storing: one car", "POST", "/predict", 200, CHEVY),
         Step("Predict a batch", "POST", "/predict", 200, [DATSUN, CHEVY]),
-        Step("A bad request: a typo, a string for a number and a missing field", "POST", "/cars",
-             422, {"cylinder": 4, "displacement": "big", "horsepower": 88.0, "weight": 2130.0,
-                   "acceleration": 14.5, "year": 1971, "origin": "Japan"}),
+        Step(
+            "A bad request: a typo, a string for a number and a missing field",
+            "POST",
+            "/cars",
+            422,
+            {
+                "cylinder": 4,
+                "displacement": "big",
+                "horsepower": 88.0,
+                "weight": 2130.0,
+                "acceleration": 14.5,
+                "year": 1971,
+                "origin": "Japan",
+            },
+        ),
         Step("Delete the car", "DELETE", "/cars/{carid}", 204),
         Step("It is gone", "GET", "/cars/{carid}", 404),
     ]
@@ -75,8 +107,7 @@ def run_tour(base_url: str, out=sys.stdout) -> bool:
         took = (time.perf_counter() - started) * 1000
         status = f"{response.status_code} {HTTPStatus(response.status_code).phrase}"
         location = response.headers.get("Location")
-        print(f"  ← {status}  ({took:.0f} ms)" + (f"  Location: {location}" if location else ""),
-              file=out)
+        print(f"  ← {status}  ({took:.0f} ms)" + (f"  Location: {location}" if location else ""), file=out)
         if response.content:
             print(_show(response.json()), file=out)
         if response.status_code != step.expect:
@@ -96,10 +127,12 @@ def smartcat_pdf() -> tuple[bytes, list[str]]:
 
     from .smartcat_corpus import render_document, scan
 
-    parts = [("payslip", render_document("payslip", 11)),
-             ("bank_statement", render_document("bank_statement", 12)),
-             ("id_card", scan(render_document("id_card", 13), 13)),
-             ("tax_assessment", render_document("tax_assessment", 14))]
+    parts = [
+        ("payslip", render_document("payslip", 11)),
+        ("bank_statement", render_document("bank_statement", 12)),
+        ("id_card", scan(render_document("id_card", 13), 13)),
+        ("tax_assessment", render_document("tax_assessment", 14)),
+    ]
     bundle, labels = pdfium.PdfDocument.new(), []
     for label, data in parts:
         source = pdfium.PdfDocument(data)
@@ -123,18 +156,21 @@ def run_smartcat_tour(base_url: str, out=sys.stdout, timeout: float = 180) -> bo
         nonlocal ok
         phrase = HTTPStatus(response.status_code).phrase
         location = response.headers.get("Location")
-        print(f"  ← {response.status_code} {phrase}" + (f"  Location: {location}" if location
-                                                        else ""), file=out)
+        print(
+            f"  ← {response.status_code} {phrase}" + (f"  Location: {location}" if location else ""), file=out
+        )
         if response.status_code != status:
             print(f"  ✗ expected {status}: {response.text[:300]}", file=out)
             ok = False
 
     data, labels = smartcat_pdf()
     step("Upload a customer's PDF: the job runs asynchronously")
-    print(f"  → POST /jobs  ({len(data):,} bytes, {len(labels)} pages, Content-Type: "
-          "application/pdf)", file=out)
-    response = session.post(f"{base_url}/jobs", data=data,
-                            headers={"Content-Type": "application/pdf"}, timeout=30)
+    print(
+        f"  → POST /jobs  ({len(data):,} bytes, {len(labels)} pages, Content-Type: application/pdf)", file=out
+    )
+    response = session.post(
+        f"{base_url}/jobs", data=data, headers={"Content-Type": "application/pdf"}, timeout=30
+    )
     expect(response, 202)
     if response.status_code != 202:
         return False
@@ -148,8 +184,11 @@ def run_smartcat_tour(base_url: str, out=sys.stdout, timeout: float = 180) -> bo
         job = response.json()
         progress = (job["status"], job["pages_done"], job["pages_total"])
         if progress != last:
-            print(f"  {time.perf_counter() - started:5.1f} s  {job['status']:8}  "
-                  f"{job['pages_done']}/{job['pages_total'] or '?'} pages", file=out)
+            print(
+                f"  {time.perf_counter() - started:5.1f} s  {job['status']:8}  "
+                f"{job['pages_done']}/{job['pages_total'] or '?'} pages",
+                file=out,
+            )
             last = progress
         if response.status_code != 200 or job["status"] == "failed":
             break
@@ -167,15 +206,21 @@ def run_smartcat_tour(base_url: str, out=sys.stdout, timeout: float = 180) -> bo
     result = output.json()
     for page, truth in zip(result["pages"], labels, strict=True):
         mark = "✓" if page["label"] == truth else f"✗ (is {truth})"
-        print(f"  page {page['page']:2}  {page['label']:16} {page['confidence']:.2f}  "
-              f"{page['method']:4}  {mark}", file=out)
+        print(
+            f"  page {page['page']:2}  {page['label']:16} {page['confidence']:.2f}  "
+            f"{page['method']:4}  {mark}",
+            file=out,
+        )
     for document in result["documents"]:
-        print(f"  pages {document['first_page']}-{document['last_page']}: {document['label']}",
-              file=out)
+        print(f"  pages {document['first_page']}-{document['last_page']}: {document['label']}", file=out)
 
     step("A file that is not a PDF is refused at once")
-    response = session.post(f"{base_url}/jobs", data=b"PK\x03\x04 a zip file",
-                            headers={"Content-Type": "application/pdf"}, timeout=30)
+    response = session.post(
+        f"{base_url}/jobs",
+        data=b"PK\x03\x04 a zip file",
+        headers={"Content-Type": "application/pdf"},
+        timeout=30,
+    )
     expect(response, 422)
     print(_show(response.json()), file=out)
 
@@ -198,8 +243,10 @@ def main(argv: list[str] | None = None) -> int:
     with LocalStack(args.port, args.moto_port, quiet=True) as stack:
         ok = run_tour(stack.url)
         ok = run_smartcat_tour(stack.url) and ok
-    print("\nlocal stack stopped. " + ("The tour went as expected." if ok else
-                                        "Some responses were not what the tour expected."))
+    print(
+        "\nlocal stack stopped. "
+        + ("The tour went as expected." if ok else "Some responses were not what the tour expected.")
+    )
     return 0 if ok else 1
 
 

@@ -22,8 +22,19 @@ ZIP = ROOT / ".serverless" / f"{SERVICE}.zip"
 # https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html
 ZIPPED_LIMIT = 50 * 1024 * 1024  # direct upload of a .zip
 UNZIPPED_LIMIT = 262_144_000  # function + layers, unpacked
-HEAVY = ("pandas", "numpy", "scipy", "sklearn", "matplotlib", "jupyter", "jupyterlab", "IPython",
-         "notebook", "moto", "pytest")
+HEAVY = (
+    "pandas",
+    "numpy",
+    "scipy",
+    "sklearn",
+    "matplotlib",
+    "jupyter",
+    "jupyterlab",
+    "IPython",
+    "notebook",
+    "moto",
+    "pytest",
+)
 
 
 def package_sizes(path: Path) -> tuple[int, int, dict[str, int]]:
@@ -40,12 +51,20 @@ def report(path: Path = ZIP) -> int:
     zipped, unzipped, per_top = package_sizes(path)
     heavy = sorted(t for t in per_top if t in HEAVY or t.endswith(".libs"))
     print(f"{path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
-    print(f"  zipped    {zipped:>12,} bytes  {zipped / ZIPPED_LIMIT:6.1%} of {ZIPPED_LIMIT:,} "
-          "(direct upload limit)")
-    print(f"  unzipped  {unzipped:>12,} bytes  {unzipped / UNZIPPED_LIMIT:6.1%} of "
-          f"{UNZIPPED_LIMIT:,} (function + layers limit)")
-    print("  largest:  " + ", ".join(f"{name} {size / 1e6:.1f} MB" for name, size in
-                                     sorted(per_top.items(), key=lambda kv: -kv[1])[:6]))
+    print(
+        f"  zipped    {zipped:>12,} bytes  {zipped / ZIPPED_LIMIT:6.1%} of {ZIPPED_LIMIT:,} "
+        "(direct upload limit)"
+    )
+    print(
+        f"  unzipped  {unzipped:>12,} bytes  {unzipped / UNZIPPED_LIMIT:6.1%} of "
+        f"{UNZIPPED_LIMIT:,} (function + layers limit)"
+    )
+    print(
+        "  largest:  "
+        + ", ".join(
+            f"{name} {size / 1e6:.1f} MB" for name, size in sorted(per_top.items(), key=lambda kv: -kv[1])[:6]
+        )
+    )
     problems = []
     if zipped > ZIPPED_LIMIT:
         problems.append("the zip is over Lambda's 50 MB direct-upload limit")
@@ -73,8 +92,7 @@ def physical_id(client, logical_id: str) -> str:
     """The real name of one of the stack's resources. (Read from the resource list: stack Outputs
     go missing in moto after an update, and its describe_stack_resource fails on resource types
     it does not model.)"""
-    pages = client("cloudformation").get_paginator("list_stack_resources").paginate(
-        StackName=stack_name())
+    pages = client("cloudformation").get_paginator("list_stack_resources").paginate(StackName=stack_name())
     for page in pages:
         for resource in page["StackResourceSummaries"]:
             if resource.get("LogicalResourceId") == logical_id:
@@ -93,41 +111,53 @@ def after_deploy() -> int:
     s3 = client("s3")
     for name in ["manifest.json", *(f["name"] for f in manifest["files"].values())]:
         s3.upload_file(str(CARS_MODEL_DIR / name), bucket, f"{prefix}/{name}")
-    print(f"model uploaded to s3://{bucket}/{prefix}/ (deploy with --param=modelUri=s3://"
-          f"{bucket}/{prefix} to load it from there)")
+    print(
+        f"model uploaded to s3://{bucket}/{prefix}/ (deploy with --param=modelUri=s3://"
+        f"{bucket}/{prefix} to load it from there)"
+    )
     return check_deployed(client)
 
 
 def _write_methods_need_a_key(apigateway, api_id: str) -> bool:
     resources = apigateway.get_resources(restApiId=api_id, embed=["methods"])["items"]
-    writes = [(r["id"], m) for r in resources for m in r.get("resourceMethods", {})
-              if m in {"POST", "PUT", "DELETE", "PATCH"}]
+    writes = [
+        (r["id"], m)
+        for r in resources
+        for m in r.get("resourceMethods", {})
+        if m in {"POST", "PUT", "DELETE", "PATCH"}
+    ]
     return bool(writes) and all(
         apigateway.get_method(restApiId=api_id, resourceId=rid, httpMethod=m)["apiKeyRequired"]
-        for rid, m in writes)
+        for rid, m in writes
+    )
 
 
 def _dead_letters_to(sqs, queue_url: str, dead_letter_url: str) -> bool:
     import json
 
     attributes = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["All"])["Attributes"]
-    dead_letter_arn = sqs.get_queue_attributes(QueueUrl=dead_letter_url, AttributeNames=[
-        "QueueArn"])["Attributes"]["QueueArn"]
+    dead_letter_arn = sqs.get_queue_attributes(QueueUrl=dead_letter_url, AttributeNames=["QueueArn"])[
+        "Attributes"
+    ]["QueueArn"]
     return json.loads(attributes["RedrivePolicy"])["deadLetterTargetArn"] == dead_letter_arn
 
 
-FUNCTION_ROLES = {"ApiLambdaFunction": "ApiRole", "SplitLambdaFunction": "SplitRole",
-                  "PageLambdaFunction": "PageRole", "AggregateLambdaFunction": "AggregateRole"}
+FUNCTION_ROLES = {
+    "ApiLambdaFunction": "ApiRole",
+    "SplitLambdaFunction": "SplitRole",
+    "PageLambdaFunction": "PageRole",
+    "AggregateLambdaFunction": "AggregateRole",
+}
 
 
 def _own_roles(client) -> bool:
     roles = set()
     for function, role in FUNCTION_ROLES.items():
-        configuration = client("lambda").get_function(
-            FunctionName=physical_id(client, function))["Configuration"]
+        configuration = client("lambda").get_function(FunctionName=physical_id(client, function))[
+            "Configuration"
+        ]
         role_name = physical_id(client, role)
-        if not (configuration["Runtime"] == "python3.12"
-                and configuration["Role"].endswith(f"/{role_name}")):
+        if not (configuration["Runtime"] == "python3.12" and configuration["Role"].endswith(f"/{role_name}")):
             return False
         roles.add(role_name)
     return len(roles) == len(FUNCTION_ROLES)
@@ -136,30 +166,49 @@ def _own_roles(client) -> bool:
 def check_deployed(client) -> int:
     """Print a line per resource of the stack; return 1 if any is missing."""
     cfn = client("cloudformation")
+
     def api_id() -> str:  # looked up inside each check: a stack without it fails the check
         return physical_id(client, "ApiGatewayRestApi")
 
     checks = {
-        "stack": lambda: cfn.describe_stacks(StackName=stack_name())["Stacks"][0]["StackStatus"]
-        in {"CREATE_COMPLETE", "UPDATE_COMPLETE"},
-        "DynamoDB table": lambda: client("dynamodb").describe_table(
-            TableName=physical_id(client, "CarsTable"))["Table"]["TableStatus"] == "ACTIVE",
-        "S3 model bucket": lambda: client("s3").head_bucket(
-            Bucket=physical_id(client, "ModelBucket")) is not None,
-        "Lambda function": lambda: client("lambda").get_function(
-            FunctionName=physical_id(client, "ApiLambdaFunction"))["Configuration"]["Runtime"]
-        == "python3.12",
+        "stack": lambda: (
+            cfn.describe_stacks(StackName=stack_name())["Stacks"][0]["StackStatus"]
+            in {"CREATE_COMPLETE", "UPDATE_COMPLETE"}
+        ),
+        "DynamoDB table": lambda: (
+            client("dynamodb").describe_table(TableName=physical_id(client, "CarsTable"))["Table"][
+                "TableStatus"
+            ]
+            == "ACTIVE"
+        ),
+        "S3 model bucket": lambda: (
+            client("s3").head_bucket(Bucket=physical_id(client, "ModelBucket")) is not None
+        ),
+        "Lambda function": lambda: (
+            client("lambda").get_function(FunctionName=physical_id(client, "ApiLambdaFunction"))[
+                "Configuration"
+            ]["Runtime"]
+            == "python3.12"
+        ),
         "REST API": lambda: client("apigateway").get_rest_api(restApiId=api_id()) is not None,
-        "write routes need an API key": lambda: _write_methods_need_a_key(
-            client("apigateway"), api_id()),
-        "SmartCat jobs table": lambda: client("dynamodb").describe_table(
-            TableName=physical_id(client, "JobsTable"))["Table"]["TableStatus"] == "ACTIVE",
-        "SmartCat documents bucket": lambda: client("s3").head_bucket(
-            Bucket=physical_id(client, "DocumentsBucket")) is not None,
+        "write routes need an API key": lambda: _write_methods_need_a_key(client("apigateway"), api_id()),
+        "SmartCat jobs table": lambda: (
+            client("dynamodb").describe_table(TableName=physical_id(client, "JobsTable"))["Table"][
+                "TableStatus"
+            ]
+            == "ACTIVE"
+        ),
+        "SmartCat documents bucket": lambda: (
+            client("s3").head_bucket(Bucket=physical_id(client, "DocumentsBucket")) is not None
+        ),
         "SmartCat queues, each with its dead-letter queue": lambda: all(
-            _dead_letters_to(client("sqs"), physical_id(client, queue),
-                             physical_id(client, f"{queue.removesuffix('Queue')}DeadLetterQueue"))
-            for queue in ("SplitQueue", "PagesQueue", "AggregateQueue")),
+            _dead_letters_to(
+                client("sqs"),
+                physical_id(client, queue),
+                physical_id(client, f"{queue.removesuffix('Queue')}DeadLetterQueue"),
+            )
+            for queue in ("SplitQueue", "PagesQueue", "AggregateQueue")
+        ),
         "each function runs as its own role": lambda: _own_roles(client),
     }
     failed = []
@@ -186,8 +235,10 @@ def before_remove() -> int:
             print(f"no {logical_id} to empty ({type(e).__name__})")
             continue
         for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket):
-            objects = [{"Key": v["Key"], "VersionId": v["VersionId"]}
-                       for v in page.get("Versions", []) + page.get("DeleteMarkers", [])]
+            objects = [
+                {"Key": v["Key"], "VersionId": v["VersionId"]}
+                for v in page.get("Versions", []) + page.get("DeleteMarkers", [])
+            ]
             if objects:
                 s3.delete_objects(Bucket=bucket, Delete={"Objects": objects})
         print(f"emptied s3://{bucket}")
@@ -209,13 +260,16 @@ def check_removed() -> int:
         "tables": client("dynamodb").list_tables()["TableNames"],
         "functions": [f["FunctionName"] for f in client("lambda").list_functions()["Functions"]],
         "APIs": [a["name"] for a in client("apigateway").get_rest_apis()["items"]],
-        "model buckets": [b["Name"] for b in client("s3").list_buckets()["Buckets"]
-                          if "modelbucket" in b["Name"].lower()],
+        "model buckets": [
+            b["Name"] for b in client("s3").list_buckets()["Buckets"] if "modelbucket" in b["Name"].lower()
+        ],
         "queues": client("sqs").list_queues().get("QueueUrls", []),
         "roles": [r["RoleName"] for r in client("iam").list_roles()["Roles"]],
     }
-    mine = {kind: [n for n in names if SERVICE in n or "modelbucket" in n.lower()]
-            for kind, names in leftovers.items()}
+    mine = {
+        kind: [n for n in names if SERVICE in n or "modelbucket" in n.lower()]
+        for kind, names in leftovers.items()
+    }
     for kind, names in mine.items():
         print(f"  {'✗' if names else '✓'} {kind}: {', '.join(names) or 'none left'}")
     return 1 if any(mine.values()) else 0
@@ -223,14 +277,14 @@ def check_removed() -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("command", choices=["report", "after-deploy", "before-remove",
-                                            "check-removed"])
+    parser.add_argument("command", choices=["report", "after-deploy", "before-remove", "check-removed"])
     parser.add_argument("zip", nargs="?", type=Path, default=ZIP)
     args = parser.parse_args(argv)
     if args.command == "report":
         return report(args.zip)
-    return {"after-deploy": after_deploy, "before-remove": before_remove,
-            "check-removed": check_removed}[args.command]()
+    return {"after-deploy": after_deploy, "before-remove": before_remove, "check-removed": check_removed}[
+        args.command
+    ]()
 
 
 if __name__ == "__main__":

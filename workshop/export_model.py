@@ -50,8 +50,10 @@ def _preprocess(ct: ColumnTransformer) -> dict:
             encoder = steps[0][1]
             if encoder.handle_unknown != "ignore" or encoder.drop is not None:
                 raise UnsupportedModel("one-hot encoding must ignore unknowns and drop nothing")
-            onehot += [{"column": int(c), "categories": [str(v) for v in cats]}
-                       for c, cats in zip(columns, encoder.categories_, strict=True)]
+            onehot += [
+                {"column": int(c), "categories": [str(v) for v in cats]}
+                for c, cats in zip(columns, encoder.categories_, strict=True)
+            ]
         else:
             raise UnsupportedModel(f"transformer {name!r}: {[k.__name__ for k in kinds]}")
     if numeric is None:
@@ -61,9 +63,13 @@ def _preprocess(ct: ColumnTransformer) -> dict:
 
 def _sk_tree(tree) -> dict:
     t = tree.tree_
-    return {"left": _ints(t.children_left), "right": _ints(t.children_right),
-            "feature": _ints(t.feature), "threshold": _floats(t.threshold),
-            "value": _floats(t.value[:, 0, 0])}
+    return {
+        "left": _ints(t.children_left),
+        "right": _ints(t.children_right),
+        "feature": _ints(t.feature),
+        "threshold": _floats(t.threshold),
+        "value": _floats(t.value[:, 0, 0]),
+    }
 
 
 def _hist_tree(predictor) -> dict:
@@ -71,11 +77,14 @@ def _hist_tree(predictor) -> dict:
     if nodes["is_categorical"].any():
         raise UnsupportedModel("categorical splits in gradient boosting")
     leaf = nodes["is_leaf"].astype(bool)
-    return {"left": [(-1 if is_leaf else int(n)) for n, is_leaf in zip(nodes["left"], leaf, strict=True)],
-            "right": [(-1 if is_leaf else int(n)) for n, is_leaf in zip(nodes["right"], leaf, strict=True)],
-            "feature": _ints(nodes["feature_idx"]), "threshold": _floats(nodes["num_threshold"]),
-            "missing_left": [bool(v) for v in nodes["missing_go_to_left"]],
-            "value": _floats(nodes["value"])}
+    return {
+        "left": [(-1 if is_leaf else int(n)) for n, is_leaf in zip(nodes["left"], leaf, strict=True)],
+        "right": [(-1 if is_leaf else int(n)) for n, is_leaf in zip(nodes["right"], leaf, strict=True)],
+        "feature": _ints(nodes["feature_idx"]),
+        "threshold": _floats(nodes["num_threshold"]),
+        "missing_left": [bool(v) for v in nodes["missing_go_to_left"]],
+        "value": _floats(nodes["value"]),
+    }
 
 
 def _model(steps: list) -> dict:
@@ -88,21 +97,32 @@ def _model(steps: list) -> dict:
             if not isinstance(middle[0], PolynomialFeatures):
                 raise UnsupportedModel(f"step {type(middle[0]).__name__} before Ridge")
             powers = [_ints(row) for row in middle[0].powers_]
-        return {"kind": "linear", "powers": powers, "coef": _floats(last.coef_),
-                "intercept": float(np.ravel(last.intercept_)[0])}
+        return {
+            "kind": "linear",
+            "powers": powers,
+            "coef": _floats(last.coef_),
+            "intercept": float(np.ravel(last.intercept_)[0]),
+        }
     if isinstance(last, RandomForestRegressor) and not middle:
         return {"kind": "forest", "trees": [_sk_tree(e) for e in last.estimators_]}
     if isinstance(last, HistGradientBoostingRegressor) and not middle:
-        return {"kind": "boosting", "baseline": float(np.ravel(last._baseline_prediction)[0]),
-                "trees": [_hist_tree(p[0]) for p in last._predictors]}
+        return {
+            "kind": "boosting",
+            "baseline": float(np.ravel(last._baseline_prediction)[0]),
+            "trees": [_hist_tree(p[0]) for p in last._predictors],
+        }
     raise UnsupportedModel(f"model steps {[type(s).__name__ for s in steps]}")
 
 
 def export(pipeline: Pipeline, features: list[str]) -> dict:
     """The portable document for a fitted pipeline: preprocessing, then the model."""
     steps = [step for _, step in pipeline.steps]
-    return {"format": FORMAT, "features": list(features), "preprocess": _preprocess(steps[0]),
-            "model": _model(steps[1:])}
+    return {
+        "format": FORMAT,
+        "features": list(features),
+        "preprocess": _preprocess(steps[0]),
+        "model": _model(steps[1:]),
+    }
 
 
 def dumps(document: dict) -> bytes:

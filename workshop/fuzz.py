@@ -43,9 +43,11 @@ class FuzzResult:
 
     def summary(self, documented: list[str]) -> str:
         probes = sum(n for op, n in self.per_operation.items() if op not in documented)
-        lines = [f"{self.requests} requests over {len(documented)} operations "
-                 f"({self.generated} test cases), "
-                 f"{'no failures' if self.passed else f'failures: {len(self.failures)} kind(s)'}"]
+        lines = [
+            f"{self.requests} requests over {len(documented)} operations "
+            f"({self.generated} test cases), "
+            f"{'no failures' if self.passed else f'failures: {len(self.failures)} kind(s)'}"
+        ]
         lines += [f"  {self.per_operation[op]:6d}  {op}" for op in documented]
         lines.append(f"  {probes:6d}  undocumented methods (405 expected)")
         lines.append("  statuses: " + ", ".join(f"{s}: {n}" for s, n in sorted(self.statuses.items())))
@@ -55,9 +57,13 @@ class FuzzResult:
 def operations(document: dict, include: str | None = None) -> list[tuple[str, str]]:
     """(METHOD, path template) for each operation the document describes (whose path matches
     the regular expression `include`, if given)."""
-    return [(method.upper(), path) for path, item in document["paths"].items()
-            for method in item if method in {"get", "put", "post", "delete", "patch", "head"}
-            and (include is None or re.search(include, path))]
+    return [
+        (method.upper(), path)
+        for path, item in document["paths"].items()
+        for method in item
+        if method in {"get", "put", "post", "delete", "patch", "head"}
+        and (include is None or re.search(include, path))
+    ]
 
 
 def _template(path: str, templates: list[str]) -> str:
@@ -75,8 +81,9 @@ def fetch_document(base_url: str) -> dict:
         return json.load(answer)
 
 
-def run(base_url: str, requests: int, seed: int = 7, workdir: Path | None = None,
-        include: str | None = None) -> FuzzResult:
+def run(
+    base_url: str, requests: int, seed: int = 7, workdir: Path | None = None, include: str | None = None
+) -> FuzzResult:
     """Fuzz the API at `base_url`, asking schemathesis for at least `requests` requests, over
     the operations whose path matches `include` (a regular expression; default: all)."""
     document = fetch_document(base_url)
@@ -88,35 +95,69 @@ def run(base_url: str, requests: int, seed: int = 7, workdir: Path | None = None
         # From a file, not the URL: schemathesis leaves out the operation its schema URL names,
         # and GET /openapi.json is a route like the others.
         (report / "openapi.json").write_text(json.dumps(document))
-        command = [str(SCHEMATHESIS), "--no-color", "--config-file", str(CONFIG), "run",
-                   str(report / "openapi.json"), "--url", base_url, "--checks", "all", "--max-examples",
-                   str(per_operation), "--seed", str(seed), "--workers", "1",
-                   "--generation-database", "none", "--request-timeout", "30",
-                   "--report", "har,json", "--report-dir", str(report)]
+        command = [
+            str(SCHEMATHESIS),
+            "--no-color",
+            "--config-file",
+            str(CONFIG),
+            "run",
+            str(report / "openapi.json"),
+            "--url",
+            base_url,
+            "--checks",
+            "all",
+            "--max-examples",
+            str(per_operation),
+            "--seed",
+            str(seed),
+            "--workers",
+            "1",
+            "--generation-database",
+            "none",
+            "--request-timeout",
+            "30",
+            "--report",
+            "har,json",
+            "--report-dir",
+            str(report),
+        ]
         if include:
             command += ["--include-path-regex", include]
         # cwd: schemathesis keeps a cache folder in the directory it runs in.
-        done = subprocess.run(command, cwd=report, capture_output=True, text=True, timeout=3600,
-                              env={**os.environ, "SCHEMATHESIS_HOOKS": HOOKS})
+        done = subprocess.run(
+            command,
+            cwd=report,
+            capture_output=True,
+            text=True,
+            timeout=3600,
+            env={**os.environ, "SCHEMATHESIS_HOOKS": HOOKS},
+        )
         har, summary = list(report.glob("har-*.json")), list(report.glob("json-*.json"))
         if not (har and summary):
             raise RuntimeError(f"schemathesis wrote no report:\n{done.stdout}{done.stderr}")
         entries = json.loads(har[0].read_text())["log"]["entries"]
         stats = json.loads(summary[0].read_text())
     templates = [path for _, path in ops]
-    per_op = Counter(f"{e['request']['method']} {_template(urlsplit(e['request']['url']).path, templates)}"
-                     for e in entries)
+    per_op = Counter(
+        f"{e['request']['method']} {_template(urlsplit(e['request']['url']).path, templates)}"
+        for e in entries
+    )
     return FuzzResult(
         passed=done.returncode == 0 and not stats["failures"] and not stats["errors"],
-        requests=len(entries), generated=stats["test_cases"]["generated"], per_operation=per_op,
-        statuses=Counter(e["response"]["status"] for e in entries), failures=stats["failures"],
-        output=done.stdout + done.stderr)
+        requests=len(entries),
+        generated=stats["test_cases"]["generated"],
+        per_operation=per_op,
+        statuses=Counter(e["response"]["status"] for e in entries),
+        failures=stats["failures"],
+        output=done.stdout + done.stderr,
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--requests", type=int, default=1000,
-                        help="at least this many generated requests (default 1000)")
+    parser.add_argument(
+        "--requests", type=int, default=1000, help="at least this many generated requests (default 1000)"
+    )
     parser.add_argument("--seed", type=int, default=7, help="schemathesis' seed (default 7)")
     parser.add_argument("--url", help="fuzz this running API instead of starting the local stack")
     parser.add_argument("--include", help="only the paths matching this regular expression")
@@ -130,8 +171,11 @@ def main(argv: list[str] | None = None) -> int:
         result = run(url, args.requests, args.seed, include=args.include)
         return report(result, operations(fetch_document(url), args.include), args.requests)
     with LocalStack(free_port(), free_port(), quiet=True) as stack:
-        print(f"fuzzing {stack.url} (local AWS {stack.moto.endpoint}) with schemathesis, "
-              f"at least {args.requests} requests, seed {args.seed}", flush=True)
+        print(
+            f"fuzzing {stack.url} (local AWS {stack.moto.endpoint}) with schemathesis, "
+            f"at least {args.requests} requests, seed {args.seed}",
+            flush=True,
+        )
         (ROOT / ".cache").mkdir(exist_ok=True)
         result = run(stack.url, args.requests, args.seed, ROOT / ".cache", args.include)
         return report(result, operations(fetch_document(stack.url), args.include), args.requests)

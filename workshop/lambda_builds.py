@@ -45,10 +45,24 @@ def pip_platform_args() -> list[str]:
 def pip_install(requirements: list[str], target: Path, cache: Path | None = None) -> None:
     """Install `requirements` (pip specifiers) into `target` as Lambda wheels."""
     cache_args = ["--cache-dir", str(cache)] if cache else ["--no-cache-dir"]
-    result = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet",
-                             "--disable-pip-version-check", "--target", str(target),
-                             *pip_platform_args(), *cache_args, *requirements],
-                            capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "--target",
+            str(target),
+            *pip_platform_args(),
+            *cache_args,
+            *requirements,
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     if result.returncode:  # pip's own warnings are noise unless it failed
         raise RuntimeError(f"pip install into {target} failed:\n{result.stderr[-3000:]}")
 
@@ -59,14 +73,16 @@ def _matches(relative: str, pattern: str) -> bool:
     pattern = pattern.replace("[c|o]", "[co]")
     if pattern.endswith("/**"):  # the directory and everything inside it
         parts = relative.split("/")
-        return any(_matches("/".join(parts[:i]), pattern.removesuffix("/**"))
-                   for i in range(1, len(parts) + 1))
+        return any(
+            _matches("/".join(parts[:i]), pattern.removesuffix("/**")) for i in range(1, len(parts) + 1)
+        )
     if pattern.startswith("**/"):
         pattern = pattern.removeprefix("**/")
         if "/" not in pattern:
             return fnmatch(relative.rsplit("/", 1)[-1], pattern)
-        return any(fnmatch("/".join(relative.split("/")[i:]), pattern)
-                   for i in range(relative.count("/") + 1))
+        return any(
+            fnmatch("/".join(relative.split("/")[i:]), pattern) for i in range(relative.count("/") + 1)
+        )
     return fnmatch(relative, pattern)
 
 
@@ -89,8 +105,12 @@ def compile_bytecode(target: Path) -> None:
     """Ship .pyc that stay valid after zipping and unzipping: checked-hash bytecode compares a
     hash of the source, not its mtime (zip keeps times to 2 s, so mtime-based .pyc go stale, and
     Lambda's read-only /var/task cannot rewrite them: every cold start recompiles)."""
-    compileall.compile_dir(str(target), quiet=1, workers=1,
-                           invalidation_mode=compileall.py_compile.PycInvalidationMode.CHECKED_HASH)
+    compileall.compile_dir(
+        str(target),
+        quiet=1,
+        workers=1,
+        invalidation_mode=compileall.py_compile.PycInvalidationMode.CHECKED_HASH,
+    )
 
 
 def remove_bytecode(target: Path) -> None:
@@ -100,8 +120,9 @@ def remove_bytecode(target: Path) -> None:
 
 def add_app(target: Path, model_files: tuple[str, ...] = ("manifest.json", "model.json")) -> None:
     """Copy the app, serverless-wsgi's handler and the model in, as `sls package` does."""
-    shutil.copytree(ROOT / "workshop_app", target / "workshop_app",
-                    ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(
+        ROOT / "workshop_app", target / "workshop_app", ignore=shutil.ignore_patterns("__pycache__")
+    )
     plugin = ROOT / "node_modules" / "serverless-wsgi"
     for name in HANDLER_FILES:
         shutil.copy(plugin / name, target / name)

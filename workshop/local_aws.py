@@ -43,17 +43,20 @@ def free_port() -> int:
 def env(endpoint: str) -> dict[str, str]:
     """Environment for boto3 to talk to the local server. The credentials are dummies: moto
     accepts any, and setting them keeps boto3 from looking for real ones."""
-    return {"AWS_ENDPOINT_URL": endpoint, "AWS_ACCESS_KEY_ID": "workshop",
-            "AWS_SECRET_ACCESS_KEY": "workshop", "AWS_DEFAULT_REGION": REGION,
-            "AWS_REGION": REGION}
+    return {
+        "AWS_ENDPOINT_URL": endpoint,
+        "AWS_ACCESS_KEY_ID": "workshop",
+        "AWS_SECRET_ACCESS_KEY": "workshop",
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_REGION": REGION,
+    }
 
 
 def wait_for_http(url: str, timeout: float = 60.0, process: subprocess.Popen | None = None) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process is not None and process.poll() is not None:
-            raise RuntimeError(f"{process.args[0]} exited with {process.returncode} before "
-                               f"{url} answered")
+            raise RuntimeError(f"{process.args[0]} exited with {process.returncode} before {url} answered")
         try:
             with urllib.request.urlopen(url, timeout=1):  # noqa: S310 (our own localhost URL)
                 return
@@ -62,8 +65,7 @@ def wait_for_http(url: str, timeout: float = 60.0, process: subprocess.Popen | N
     raise TimeoutError(f"{url} did not answer within {timeout:.0f} s")
 
 
-def stop_process(process: subprocess.Popen | None, timeout: float = 10.0,
-                 group: bool = False) -> None:
+def stop_process(process: subprocess.Popen | None, timeout: float = 10.0, group: bool = False) -> None:
     """Ask a child to stop (SIGTERM; SIGINT to its whole process group if `group`, as Ctrl-C
     would), and kill it if it has not stopped within `timeout` seconds."""
     import signal
@@ -107,7 +109,9 @@ class MotoServer(Service):
     def start(self) -> "MotoServer":
         self.process = subprocess.Popen(
             [sys.executable, "-m", "workshop.moto_server", "-H", "127.0.0.1", "-p", str(self.port)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         wait_for_http(f"{self.endpoint}/moto-api/", process=self.process)
         return self
 
@@ -154,17 +158,25 @@ def stage_table_names(stage: str, path: Path = SERVERLESS_YML) -> dict[str, str]
     """The table names serverless.yml gives a stage (the two variables it uses, resolved)."""
     doc = read_serverless_yml(path)
     environment = doc["provider"]["environment"]
-    return {variable: environment[variable].replace("${self:service}", doc["service"])
-            .replace("${sls:stage}", stage) for variable in declared_tables(path)}
+    return {
+        variable: environment[variable]
+        .replace("${self:service}", doc["service"])
+        .replace("${sls:stage}", stage)
+        for variable in declared_tables(path)
+    }
 
 
 def _client(service: str, endpoint: str):
     import boto3
 
     local = env(endpoint)
-    return boto3.client(service, endpoint_url=endpoint, region_name=REGION,
-                        aws_access_key_id=local["AWS_ACCESS_KEY_ID"],
-                        aws_secret_access_key=local["AWS_SECRET_ACCESS_KEY"])
+    return boto3.client(
+        service,
+        endpoint_url=endpoint,
+        region_name=REGION,
+        aws_access_key_id=local["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=local["AWS_SECRET_ACCESS_KEY"],
+    )
 
 
 def create_tables(names: dict[str, str], endpoint: str) -> None:
@@ -178,11 +190,11 @@ def create_tables(names: dict[str, str], endpoint: str) -> None:
             ttl = props.pop("TimeToLiveSpecification", None)
             client.create_table(TableName=names[variable], **props)
             if ttl:
-                client.update_time_to_live(TableName=names[variable],
-                                           TimeToLiveSpecification=ttl)
+                client.update_time_to_live(TableName=names[variable], TimeToLiveSpecification=ttl)
 
 
 # -- SmartCat: queues, bucket and the functions they trigger, from serverless.yml ------------
+
 
 def _resolve(doc: dict, value):
     """`${self:a.b}` (the only variable the SmartCat resources use) resolved in `doc`."""
@@ -211,14 +223,12 @@ def declared_queues(path: Path = SERVERLESS_YML) -> dict[str, dict]:
         if resource["Type"] == "AWS::SQS::Queue":
             props = dict(resource.get("Properties", {}))
             if "RedrivePolicy" in props:
-                props["RedrivePolicy"] = {k: _resolve(doc, v)
-                                          for k, v in props["RedrivePolicy"].items()}
+                props["RedrivePolicy"] = {k: _resolve(doc, v) for k, v in props["RedrivePolicy"].items()}
             queues[name] = props
     return queues
 
 
-def create_queues(prefix: str, endpoint: str, visibility_timeout: int | None = None
-                  ) -> dict[str, str]:
+def create_queues(prefix: str, endpoint: str, visibility_timeout: int | None = None) -> dict[str, str]:
     """Create every declared queue as `<prefix>-<LogicalId>` (dead-letter queues first, so the
     redrive policies can name them); logical id -> queue URL. `visibility_timeout` overrides
     the declared ones (the fault tests wait for redeliveries)."""
@@ -231,9 +241,18 @@ def create_queues(prefix: str, endpoint: str, visibility_timeout: int | None = N
 
     def create(name: str) -> None:
         props = queues[name]
-        attributes = {k: str(v) for k, v in props.items()
-                      if k in ("VisibilityTimeout", "MessageRetentionPeriod", "DelaySeconds",
-                               "ReceiveMessageWaitTimeSeconds", "MaximumMessageSize")}
+        attributes = {
+            k: str(v)
+            for k, v in props.items()
+            if k
+            in (
+                "VisibilityTimeout",
+                "MessageRetentionPeriod",
+                "DelaySeconds",
+                "ReceiveMessageWaitTimeSeconds",
+                "MaximumMessageSize",
+            )
+        }
         if visibility_timeout is not None:
             attributes["VisibilityTimeout"] = str(visibility_timeout)
         redrive = props.get("RedrivePolicy")
@@ -241,13 +260,14 @@ def create_queues(prefix: str, endpoint: str, visibility_timeout: int | None = N
             dead_letter = _getatt_resource(redrive["deadLetterTargetArn"])
             if dead_letter not in arns:
                 create(dead_letter)
-            attributes["RedrivePolicy"] = json.dumps({
-                "deadLetterTargetArn": arns[dead_letter],
-                "maxReceiveCount": int(redrive["maxReceiveCount"])})
+            attributes["RedrivePolicy"] = json.dumps(
+                {"deadLetterTargetArn": arns[dead_letter], "maxReceiveCount": int(redrive["maxReceiveCount"])}
+            )
         url = sqs.create_queue(QueueName=f"{prefix}-{name}", Attributes=attributes)["QueueUrl"]
         urls[name] = url
-        arns[name] = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"]
-                                              )["Attributes"]["QueueArn"]
+        arns[name] = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+            "QueueArn"
+        ]
 
     for name in queues:
         if name not in urls:
@@ -267,39 +287,71 @@ def create_documents_bucket(name: str, queue_arns: dict[str, str], endpoint: str
         return
     s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": REGION})
     props = _documents_bucket()
-    s3.put_bucket_lifecycle_configuration(Bucket=name, LifecycleConfiguration={"Rules": [
-        {"ID": rule["Id"], "Status": rule["Status"], "Filter": {"Prefix": rule["Prefix"]},
-         "Expiration": {"Days": rule["ExpirationInDays"]}}
-        for rule in props["LifecycleConfiguration"]["Rules"]]})
+    s3.put_bucket_lifecycle_configuration(
+        Bucket=name,
+        LifecycleConfiguration={
+            "Rules": [
+                {
+                    "ID": rule["Id"],
+                    "Status": rule["Status"],
+                    "Filter": {"Prefix": rule["Prefix"]},
+                    "Expiration": {"Days": rule["ExpirationInDays"]},
+                }
+                for rule in props["LifecycleConfiguration"]["Rules"]
+            ]
+        },
+    )
     # CloudFormation's CORS rule keys differ from the API's in one name.
-    s3.put_bucket_cors(Bucket=name, CORSConfiguration={"CORSRules": [
-        {("MaxAgeSeconds" if k == "MaxAge" else k): v for k, v in rule.items()}
-        for rule in props["CorsConfiguration"]["CorsRules"]]})
-    s3.put_bucket_notification_configuration(Bucket=name, NotificationConfiguration={
-        "QueueConfigurations": [
-            {"QueueArn": queue_arns[_getatt_resource(q["Queue"])], "Events": [q["Event"]],
-             "Filter": {"Key": {"FilterRules": q["Filter"]["S3Key"]["Rules"]}}}
-            for q in props["NotificationConfiguration"]["QueueConfigurations"]]})
+    s3.put_bucket_cors(
+        Bucket=name,
+        CORSConfiguration={
+            "CORSRules": [
+                {("MaxAgeSeconds" if k == "MaxAge" else k): v for k, v in rule.items()}
+                for rule in props["CorsConfiguration"]["CorsRules"]
+            ]
+        },
+    )
+    s3.put_bucket_notification_configuration(
+        Bucket=name,
+        NotificationConfiguration={
+            "QueueConfigurations": [
+                {
+                    "QueueArn": queue_arns[_getatt_resource(q["Queue"])],
+                    "Events": [q["Event"]],
+                    "Filter": {"Key": {"FilterRules": q["Filter"]["S3Key"]["Rules"]}},
+                }
+                for q in props["NotificationConfiguration"]["QueueConfigurations"]
+            ]
+        },
+    )
 
 
 #: Which queue URL each setting holds (the functions' `!Ref <Queue>` environment variables).
-QUEUE_SETTINGS = {"SPLIT_QUEUE_URL": "SplitQueue", "PAGES_QUEUE_URL": "PagesQueue",
-                  "AGGREGATE_QUEUE_URL": "AggregateQueue"}
+QUEUE_SETTINGS = {
+    "SPLIT_QUEUE_URL": "SplitQueue",
+    "PAGES_QUEUE_URL": "PagesQueue",
+    "AGGREGATE_QUEUE_URL": "AggregateQueue",
+}
 
 
-def create_pipeline(endpoint: str, bucket: str, prefix: str = "workshop",
-                    visibility_timeout: int | None = None) -> dict[str, str]:
+def create_pipeline(
+    endpoint: str, bucket: str, prefix: str = "workshop", visibility_timeout: int | None = None
+) -> dict[str, str]:
     """SmartCat's queues and documents bucket in local AWS. Returns the environment the app,
     the handlers and the worker need: DOCUMENTS_BUCKET and each queue's URL (QUEUE_SETTINGS;
     the dead-letter queues as <LogicalId>_URL too, for the tests and notebook 08)."""
     urls = create_queues(prefix, endpoint, visibility_timeout)
     sqs = _client("sqs", endpoint)
-    arns = {name: sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"]
-                                           )["Attributes"]["QueueArn"] for name, url in urls.items()}
+    arns = {
+        name: sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        for name, url in urls.items()
+    }
     create_documents_bucket(bucket, arns, endpoint)
-    return {"DOCUMENTS_BUCKET": bucket,
-            **{setting: urls[name] for setting, name in QUEUE_SETTINGS.items()},
-            **{f"{name}_URL": url for name, url in urls.items()}}
+    return {
+        "DOCUMENTS_BUCKET": bucket,
+        **{setting: urls[name] for setting, name in QUEUE_SETTINGS.items()},
+        **{f"{name}_URL": url for name, url in urls.items()},
+    }
 
 
 def pipeline_functions(path: Path = SERVERLESS_YML) -> dict[str, dict]:
@@ -312,10 +364,12 @@ def pipeline_functions(path: Path = SERVERLESS_YML) -> dict[str, dict]:
         for event in function.get("events", []):
             if "sqs" in event:
                 module, _, attribute = function["handler"].rpartition(".")
-                functions[name] = {"handler": f"{module.replace('/', '.')}.{attribute}",
-                                   "queue": _getatt_resource(event["sqs"]["arn"]),
-                                   "batch_size": int(event["sqs"].get("batchSize", 10)),
-                                   "timeout": function.get("timeout", default_timeout)}
+                functions[name] = {
+                    "handler": f"{module.replace('/', '.')}.{attribute}",
+                    "queue": _getatt_resource(event["sqs"]["arn"]),
+                    "batch_size": int(event["sqs"].get("batchSize", 10)),
+                    "timeout": function.get("timeout", default_timeout),
+                }
     return functions
 
 
@@ -330,8 +384,15 @@ def pipeline_routes(environ=os.environ) -> list:
     for name, function in pipeline_functions().items():
         module, _, attribute = function["handler"].rpartition(".")
         handler = getattr(importlib.import_module(module), attribute)
-        routes.append(Route(name, environ[f"{function['queue']}_URL"], handler,
-                            function["batch_size"], function["timeout"]))
+        routes.append(
+            Route(
+                name,
+                environ[f"{function['queue']}_URL"],
+                handler,
+                function["batch_size"],
+                function["timeout"],
+            )
+        )
     return routes
 
 
@@ -373,16 +434,20 @@ def ensure_pipeline(port: int | None = None) -> dict[str, str]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Run local AWS (moto) until Ctrl-C.")
     parser.add_argument("--port", type=int, default=int(os.environ.get("MOTO_PORT", 4566)))
-    parser.add_argument("--ping", action="store_true",
-                        help="only check that AWS_ENDPOINT_URL answers; exit 1 if not")
+    parser.add_argument(
+        "--ping", action="store_true", help="only check that AWS_ENDPOINT_URL answers; exit 1 if not"
+    )
     args = parser.parse_args(argv)
     if args.ping:
         endpoint = os.environ.get("AWS_ENDPOINT_URL", "")
         try:
             wait_for_http(f"{endpoint}/moto-api/", timeout=2)
         except (TimeoutError, ValueError):
-            print(f"no local AWS at {endpoint or '(AWS_ENDPOINT_URL unset)'}: start it first with "
-                  "`make local-aws` (or `make serve`) in another terminal", file=sys.stderr)
+            print(
+                f"no local AWS at {endpoint or '(AWS_ENDPOINT_URL unset)'}: start it first with "
+                "`make local-aws` (or `make serve`) in another terminal",
+                file=sys.stderr,
+            )
             return 1
         return 0
     exit_on_sigterm()

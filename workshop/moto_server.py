@@ -25,8 +25,7 @@ def _describe_stack_resource(self, stack_name: str, logical_resource_id: str):
     for resource in stack.stack_resources:
         if resource is not None and resource.logical_resource_id == logical_resource_id:
             return stack, resource
-    raise ValidationError(stack_name,
-                          f"Resource {logical_resource_id} does not exist for stack {stack_name}")
+    raise ValidationError(stack_name, f"Resource {logical_resource_id} does not exist for stack {stack_name}")
 
 
 def _delete_rest_api(self, account_id: str, region_name: str) -> None:

@@ -49,18 +49,35 @@ class Offline(Service):
             create_tables(stage_table_names(STAGE), self.moto.endpoint)
             create_pipeline(self.moto.endpoint, DOCUMENTS_BUCKET, prefix=f"workshop-{STAGE}")
             venv_bin = str(Path(sys.executable).parent)
-            environment = {**os.environ, **env(self.moto.endpoint), "PORT": str(self.port),
-                           "LAMBDA_PORT": str(self.lambda_port), "API_KEY": LOCAL_API_KEY,
-                           # serverless-offline runs the handler with `python3` from PATH
-                           "PATH": f"{venv_bin}{os.pathsep}{os.environ['PATH']}",
-                           "VIRTUAL_ENV": str(Path(venv_bin).parent)}
+            environment = {
+                **os.environ,
+                **env(self.moto.endpoint),
+                "PORT": str(self.port),
+                "LAMBDA_PORT": str(self.lambda_port),
+                "API_KEY": LOCAL_API_KEY,
+                # serverless-offline runs the handler with `python3` from PATH
+                "PATH": f"{venv_bin}{os.pathsep}{os.environ['PATH']}",
+                "VIRTUAL_ENV": str(Path(venv_bin).parent),
+            }
             output = subprocess.DEVNULL if self.quiet else None
             # A process group of its own, so that stop() ends npx, node and the Python workers.
             self.process = subprocess.Popen(
-                [str(ROOT / "node_modules" / ".bin" / "sls"), "offline", "start", "--stage", STAGE,
-                 f"--param=documentsBucket={DOCUMENTS_BUCKET}",
-                 "--host", "127.0.0.1"],
-                cwd=ROOT, env=environment, stdout=output, stderr=output, start_new_session=True)
+                [
+                    str(ROOT / "node_modules" / ".bin" / "sls"),
+                    "offline",
+                    "start",
+                    "--stage",
+                    STAGE,
+                    f"--param=documentsBucket={DOCUMENTS_BUCKET}",
+                    "--host",
+                    "127.0.0.1",
+                ],
+                cwd=ROOT,
+                env=environment,
+                stdout=output,
+                stderr=output,
+                start_new_session=True,
+            )
             wait_for_http(f"{self.url}/openapi.json", timeout=90, process=self.process)
         except BaseException:
             self.stop()
@@ -76,15 +93,16 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT") or 5000))
     parser.add_argument("--moto-port", type=int, default=int(os.environ.get("MOTO_PORT") or 4566))
-    parser.add_argument("--lambda-port", type=int,
-                        default=int(os.environ.get("LAMBDA_PORT") or 3002))
+    parser.add_argument("--lambda-port", type=int, default=int(os.environ.get("LAMBDA_PORT") or 3002))
     args = parser.parse_args(argv)
     exit_on_sigterm()
     with Offline(args.port, args.moto_port, args.lambda_port) as offline:
-        print(f"\nAPI Gateway + Lambda (serverless-offline)  {offline.url}\n"
-              f"local AWS (moto)                           {offline.moto.endpoint}\n"
-              f"write routes need:  -H 'x-api-key: {LOCAL_API_KEY}'\nCtrl-C stops both.",
-              flush=True)
+        print(
+            f"\nAPI Gateway + Lambda (serverless-offline)  {offline.url}\n"
+            f"local AWS (moto)                           {offline.moto.endpoint}\n"
+            f"write routes need:  -H 'x-api-key: {LOCAL_API_KEY}'\nCtrl-C stops both.",
+            flush=True,
+        )
         try:
             offline.process.wait()
         except KeyboardInterrupt:

@@ -60,10 +60,12 @@ def preprocessing(scale: bool = True) -> ColumnTransformer:
     the Lambda needs no pandas to call it.
     """
     numeric = [SimpleImputer(strategy="median")] + ([StandardScaler()] if scale else [])
-    return ColumnTransformer([
-        ("numeric", make_pipeline(*numeric), NUMERIC),
-        ("origin", OneHotEncoder(handle_unknown="ignore"), CATEGORICAL),
-    ])
+    return ColumnTransformer(
+        [
+            ("numeric", make_pipeline(*numeric), NUMERIC),
+            ("origin", OneHotEncoder(handle_unknown="ignore"), CATEGORICAL),
+        ]
+    )
 
 
 def candidates() -> dict[str, Pipeline]:
@@ -73,11 +75,12 @@ def candidates() -> dict[str, Pipeline]:
         "ridge (degree 2)": make_pipeline(preprocessing(), PolynomialFeatures(2), Ridge(alpha=1.0)),
         "random forest": make_pipeline(
             preprocessing(scale=False),
-            RandomForestRegressor(n_estimators=200, min_samples_leaf=2, random_state=SEED,
-                                  n_jobs=1)),
+            RandomForestRegressor(n_estimators=200, min_samples_leaf=2, random_state=SEED, n_jobs=1),
+        ),
         "gradient boosting": make_pipeline(
             preprocessing(scale=False),
-            HistGradientBoostingRegressor(max_iter=200, learning_rate=0.05, random_state=SEED)),
+            HistGradientBoostingRegressor(max_iter=200, learning_rate=0.05, random_state=SEED),
+        ),
     }
 
 
@@ -103,8 +106,10 @@ def save_model(estimator, out_dir: Path, model_name: str, metrics: dict) -> dict
     out_dir.mkdir(parents=True, exist_ok=True)
     joblib.dump(estimator, out_dir / "model.joblib")
     (out_dir / "model.json").write_bytes(dumps(export(estimator, FEATURE_NAMES)))
-    files = {fmt: {"name": name, "sha256": sha256_hex((out_dir / name).read_bytes())}
-             for fmt, name in (("portable", "model.json"), ("sklearn", "model.joblib"))}
+    files = {
+        fmt: {"name": name, "sha256": sha256_hex((out_dir / name).read_bytes())}
+        for fmt, name in (("portable", "model.json"), ("sklearn", "model.joblib"))
+    }
     manifest = {
         "model": model_name,
         "model_id": files["portable"]["sha256"][:12],
@@ -112,8 +117,11 @@ def save_model(estimator, out_dir: Path, model_name: str, metrics: dict) -> dict
         "target": TARGET,
         "files": files,
         "metrics": metrics,
-        "versions": {"python": platform.python_version(), "scikit-learn": sklearn.__version__,
-                     "numpy": np.__version__},
+        "versions": {
+            "python": platform.python_version(),
+            "scikit-learn": sklearn.__version__,
+            "numpy": np.__version__,
+        },
         "data_sha256": hashlib.sha256(CSV.read_bytes()).hexdigest(),
         "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
@@ -129,10 +137,13 @@ def train(out_dir: Path = CARS_MODEL_DIR) -> dict:
     best = table.index[0]
     model = candidates()[best].fit(X_train, y_train)
     predicted = model.predict(X_test)
-    metrics = {"cv_mae": round(float(table.loc[best, "cv_mae"]), 4),
-               "test_mae": round(float(mean_absolute_error(y_test, predicted)), 4),
-               "test_r2": round(float(r2_score(y_test, predicted)), 4),
-               "n_train": len(y_train), "n_test": len(y_test)}
+    metrics = {
+        "cv_mae": round(float(table.loc[best, "cv_mae"]), 4),
+        "test_mae": round(float(mean_absolute_error(y_test, predicted)), 4),
+        "test_r2": round(float(r2_score(y_test, predicted)), 4),
+        "n_train": len(y_train),
+        "n_test": len(y_test),
+    }
     return save_model(model, Path(out_dir), best, metrics)
 
 
@@ -152,17 +163,20 @@ def ensure_model(out_dir: Path = CARS_MODEL_DIR) -> dict:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Train the car mpg model.")
     parser.add_argument("--out", type=Path, default=CARS_MODEL_DIR, help="artifact directory")
-    parser.add_argument("--if-missing", action="store_true",
-                        help="do nothing when OUT already holds a manifest")
+    parser.add_argument(
+        "--if-missing", action="store_true", help="do nothing when OUT already holds a manifest"
+    )
     args = parser.parse_args(argv)
     if args.if_missing and (args.out / MANIFEST).exists():
         print(f"model already trained: {args.out / MANIFEST} (delete it to retrain)")
         return 0
     manifest = train(args.out)
     m = manifest["metrics"]
-    print(f"trained {manifest['model']}: held-out MAE {m['test_mae']:.2f} mpg, "
-          f"R² {m['test_r2']:.3f} (n_test={m['n_test']}); saved to {args.out} "
-          f"[model_id {manifest['model_id']}]")
+    print(
+        f"trained {manifest['model']}: held-out MAE {m['test_mae']:.2f} mpg, "
+        f"R² {m['test_r2']:.3f} (n_test={m['n_test']}); saved to {args.out} "
+        f"[model_id {manifest['model_id']}]"
+    )
     return 0
 
 

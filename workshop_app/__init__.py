@@ -52,10 +52,10 @@ def create_app(config: Mapping | None = None) -> Flask:
         app.config.from_mapping(config)
     app.json.sort_keys = False  # keep fields in the order the schema lists them
     app.extensions["car_store"] = CarStore(app.config["CARS_TABLE"])
-    app.extensions["car_model"] = ModelHolder(app.config["MODEL_URI"], app.config["MODEL_SHA256"],
-                                                app.config["MODEL_FORMAT"])
-    app.extensions["job_store"] = JobStore(app.config["JOBS_TABLE"],
-                                           app.config["JOB_RETENTION_DAYS"])
+    app.extensions["car_model"] = ModelHolder(
+        app.config["MODEL_URI"], app.config["MODEL_SHA256"], app.config["MODEL_FORMAT"]
+    )
+    app.extensions["job_store"] = JobStore(app.config["JOBS_TABLE"], app.config["JOB_RETENTION_DAYS"])
     app.extensions["job_files"] = JobFiles(app.config["DOCUMENTS_BUCKET"])
     errors.register(app)
     for module in (health, cars, predict, jobs, openapi):
@@ -67,10 +67,17 @@ def create_app(config: Mapping | None = None) -> Flask:
         if demo_page.wants_html():
             response = make_response(demo_page.page())
         else:
-            response = jsonify({"name": "Serverless ML workshop: car mpg API", "links": {
-                "health": url_for("health.health"), "cars": url_for("cars.list_cars"),
-                "predict": url_for("predict.predict"),
-                "openapi": url_for("openapi.openapi_json")}})
+            response = jsonify(
+                {
+                    "name": "Serverless ML workshop: car mpg API",
+                    "links": {
+                        "health": url_for("health.health"),
+                        "cars": url_for("cars.list_cars"),
+                        "predict": url_for("predict.predict"),
+                        "openapi": url_for("openapi.openapi_json"),
+                    },
+                }
+            )
         response.vary.add("Accept")
         return response
 

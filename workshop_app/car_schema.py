@@ -41,8 +41,9 @@ FEATURES: tuple[Field, ...] = (
     Field("year", int, "Model year.", 1900, 2100, example=1971),
     Field("origin", str, "Region of manufacture.", choices=("USA", "Europe", "Japan"), example="Japan"),
 )
-NAME = Field("name", str, "Free-text label, e.g. make and model.", nullable=True, max_length=120,
-             example="datsun 510")
+NAME = Field(
+    "name", str, "Free-text label, e.g. make and model.", nullable=True, max_length=120, example="datsun 510"
+)
 FEATURE_NAMES: tuple[str, ...] = tuple(f.name for f in FEATURES)
 FIELDS = {f.name: f for f in (*FEATURES, NAME)}
 MAX_BATCH = 1000
@@ -59,8 +60,14 @@ class ValidationError(ValueError):
 def _kind_name(value: object) -> str:
     if value is None:
         return "null"
-    return {bool: "boolean", int: "integer", float: "number", str: "string", list: "array",
-            dict: "object"}.get(type(value), type(value).__name__)
+    return {
+        bool: "boolean",
+        int: "integer",
+        float: "number",
+        str: "string",
+        list: "array",
+        dict: "object",
+    }.get(type(value), type(value).__name__)
 
 
 def _check(field: Field, value: object, where: str) -> tuple[object, str | None]:
@@ -93,8 +100,7 @@ def _check(field: Field, value: object, where: str) -> tuple[object, str | None]
     # Compare before converting: int(1e300) is fine but float(10**400) overflows.
     if not field.minimum <= value <= field.maximum:
         shown = f"{value:.6g}" if abs(value) < 1e15 else "a huge number"
-        return None, (f"'{label}' must be between {field.minimum:g} and {field.maximum:g}, "
-                      f"got {shown}")
+        return None, (f"'{label}' must be between {field.minimum:g} and {field.maximum:g}, got {shown}")
     return field.kind(value), None
 
 
@@ -104,8 +110,9 @@ def parse_car(body: object, where: str = "") -> dict:
     Raises ValidationError naming every problem (unknown, missing, mistyped, out of range).
     """
     if not isinstance(body, dict):
-        raise ValidationError([f"{where.rstrip('.') or 'body'} must be a JSON object describing a "
-                               f"car, got {_kind_name(body)}"])
+        raise ValidationError(
+            [f"{where.rstrip('.') or 'body'} must be a JSON object describing a car, got {_kind_name(body)}"]
+        )
     problems = [f"unknown field '{where}{key}'" for key in body if key not in FIELDS]
     problems += [f"missing field '{where}{f.name}'" for f in FEATURES if f.name not in body]
     car = {}
@@ -131,8 +138,9 @@ def parse_batch(body: object) -> list[dict]:
         except ValidationError as e:
             problems.extend(e.problems)
     if problems:
-        raise ValidationError(problems[:20] + ([f"... and {len(problems) - 20} more"]
-                                               if len(problems) > 20 else []))
+        raise ValidationError(
+            problems[:20] + ([f"... and {len(problems) - 20} more"] if len(problems) > 20 else [])
+        )
     return cars
 
 
@@ -144,8 +152,7 @@ def to_row(car: dict) -> list:
 def json_schema(field: Field) -> dict:
     """JSON Schema (2020-12, as OpenAPI 3.1 uses) for one field."""
     base = {int: "integer", float: "number", str: "string"}[field.kind]
-    schema: dict = {"type": [base, "null"] if field.nullable else base,
-                    "description": field.description}
+    schema: dict = {"type": [base, "null"] if field.nullable else base, "description": field.description}
     if field.minimum is not None:
         schema["minimum"], schema["maximum"] = field.minimum, field.maximum
     if field.choices:

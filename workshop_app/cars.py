@@ -22,8 +22,12 @@ def _now() -> str:
 
 def _checked(carid: str) -> str:
     if not CARID.match(carid):
-        raise ApiError(400, "invalid_id", "carid must be 32 lowercase hexadecimal characters "
-                       f"(as returned by POST /cars); got {carid[:40]!r}")
+        raise ApiError(
+            400,
+            "invalid_id",
+            "carid must be 32 lowercase hexadecimal characters "
+            f"(as returned by POST /cars); got {carid[:40]!r}",
+        )
     return carid
 
 
@@ -53,8 +57,7 @@ def _limit() -> int:
     # ASCII digits, and few of them: str.isdigit() accepts "²" (int() then fails) and int() of
     # 5000 digits raises; both were 500s.
     if not (raw.isascii() and raw.isdigit() and len(raw) <= 6 and 1 <= int(raw) <= top):
-        raise ApiError(400, "invalid_limit", f"limit must be an integer from 1 to {top}; "
-                       f"got {raw[:20]!r}")
+        raise ApiError(400, "invalid_limit", f"limit must be an integer from 1 to {top}; got {raw[:20]!r}")
     return int(raw)
 
 
@@ -68,8 +71,7 @@ def list_cars():
 def create_car():
     car = parse_car(read_json())
     now = _now()
-    car = store().put({"carid": new_carid(), **_predicted(car), "created_at": now,
-                       "updated_at": now})
+    car = store().put({"carid": new_carid(), **_predicted(car), "created_at": now, "updated_at": now})
     response = jsonify(car)
     response.status_code = 201
     response.headers["Location"] = url_for("cars.get_car", carid=car["carid"])
@@ -91,8 +93,9 @@ def replace_car(carid: str):
     existing = store().get(carid)
     if existing is None:
         raise _not_found(carid)
-    replaced = store().replace({"carid": carid, **_predicted(car),
-                                "created_at": existing["created_at"], "updated_at": _now()})
+    replaced = store().replace(
+        {"carid": carid, **_predicted(car), "created_at": existing["created_at"], "updated_at": _now()}
+    )
     if replaced is None:  # deleted between our read and our write
         raise _not_found(carid)
     return jsonify(replaced)

@@ -31,13 +31,18 @@ def _asset(name: str) -> Markup:
 
 def _has_jobs_api() -> bool:
     """Whether this deployment has the SmartCat jobs API (POST /jobs)."""
-    return any(rule.rule == "/jobs" and "POST" in rule.methods
-               for rule in current_app.url_map.iter_rules())
+    return any(rule.rule == "/jobs" and "POST" in rule.methods for rule in current_app.url_map.iter_rules())
 
 
 def page() -> str:
     """The demo page's HTML. The car form is built from car_schema, like validation is."""
-    return render_template("demo/index.html", features=FEATURES, name_field=NAME,
-                           ints={f.name for f in FEATURES if f.kind is int},
-                           base=request.script_root + "/", jobs=_has_jobs_api(),
-                           script=_asset("demo.js"), style=_asset("demo.css"))
+    return render_template(
+        "demo/index.html",
+        features=FEATURES,
+        name_field=NAME,
+        ints={f.name for f in FEATURES if f.kind is int},
+        base=request.script_root + "/",
+        jobs=_has_jobs_api(),
+        script=_asset("demo.js"),
+        style=_asset("demo.css"),
+    )

@@ -54,11 +54,13 @@ def register(app: Flask) -> None:
         message = e.description or e.name
         # Werkzeug's own texts for these do not say what the limit or the method was.
         if e.code == 405 and e.valid_methods:
-            message = (f"{request.method[:20]} is not allowed on this URL; it accepts "
-                       f"{', '.join(e.valid_methods)}")
+            message = (
+                f"{request.method[:20]} is not allowed on this URL; it accepts {', '.join(e.valid_methods)}"
+            )
         elif e.code == 413 and request.max_content_length:
-            message = (f"the request body is larger than the {request.max_content_length:,} "
-                       "bytes this URL takes")
+            message = (
+                f"the request body is larger than the {request.max_content_length:,} bytes this URL takes"
+            )
         elif isinstance(e, ClientDisconnected):
             message = "the request body ended before the length its Content-Length header gave"
         response, status = error_response(e.code or 500, code, message)

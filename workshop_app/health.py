@@ -24,6 +24,5 @@ def health():
         checks["storage"] = "unavailable"
         problems.append(f"storage: {e}")
     if problems:
-        return jsonify({"error": "unhealthy", "message": "; ".join(problems),
-                        "checks": checks}), 503
+        return jsonify({"error": "unhealthy", "message": "; ".join(problems), "checks": checks}), 503
     return jsonify({"status": "ok", "checks": checks, "model_id": model_id})

@@ -56,8 +56,12 @@ def job_files() -> JobFiles:
 
 def _checked(job_id: str) -> str:
     if not JOB_ID.fullmatch(job_id):
-        raise ApiError(400, "invalid_id", "job_id must be 32 lowercase hexadecimal characters "
-                       f"(as returned by POST /jobs); got {job_id[:40]!r}")
+        raise ApiError(
+            400,
+            "invalid_id",
+            "job_id must be 32 lowercase hexadecimal characters "
+            f"(as returned by POST /jobs); got {job_id[:40]!r}",
+        )
     return job_id
 
 
@@ -66,10 +70,15 @@ def _not_found(job_id: str) -> ApiError:
 
 
 def _job_json(job: dict) -> dict:
-    body = {"job_id": job["job_id"], "status": job["status"],
-            "pages_total": job.get("pages_total"), "pages_done": job.get("pages_done", 0),
-            "pages_failed": job.get("pages_failed", 0),
-            "created_at": job["created_at"], "updated_at": job["updated_at"]}
+    body = {
+        "job_id": job["job_id"],
+        "status": job["status"],
+        "pages_total": job.get("pages_total"),
+        "pages_done": job.get("pages_done", 0),
+        "pages_failed": job.get("pages_failed", 0),
+        "created_at": job["created_at"],
+        "updated_at": job["updated_at"],
+    }
     if job["status"] == FAILED:
         body["reason"] = job.get("reason") or "the job failed"
     return body
@@ -85,9 +94,11 @@ def _unstuck(job: dict) -> dict:
     stall = current_app.config["JOB_STALL_SECONDS"]
     if job["status"] in TERMINAL or _seconds_since(job["updated_at"]) < stall:
         return job
-    waiting = ("the PDF never arrived" if job.get("pages_total") is None and
-               job["status"] == "pending" else
-               f"{job.get('pages_done', 0)} of {job.get('pages_total')} pages were done")
+    waiting = (
+        "the PDF never arrived"
+        if job.get("pages_total") is None and job["status"] == "pending"
+        else f"{job.get('pages_done', 0)} of {job.get('pages_total')} pages were done"
+    )
     jobs_store().fail(job["job_id"], f"no progress for {stall} s ({waiting})")
     return jobs_store().get(job["job_id"]) or job
 
@@ -102,16 +113,23 @@ def _accepted(job: dict, status: int):
 @bp.post("/jobs")
 def create_job():
     if request.mimetype != "application/pdf":
-        raise ApiError(415, "unsupported_media_type", "send the PDF as the body with "
-                       f"Content-Type: application/pdf (got {request.mimetype or 'none'!r})")
+        raise ApiError(
+            415,
+            "unsupported_media_type",
+            "send the PDF as the body with "
+            f"Content-Type: application/pdf (got {request.mimetype or 'none'!r})",
+        )
     limit = min(current_app.config["MAX_PDF_BYTES"], DIRECT_UPLOAD_LIMIT)
     # Flask answers 413 before reading more than this. A chunked body (no Content-Length) is
     # silently cut at it instead, so read one byte more than allowed to tell.
     request.max_content_length = limit + 1
     data = request.get_data(cache=False)
     if len(data) > limit:
-        raise ApiError(413, "request_entity_too_large", f"the PDF is over {limit:,} bytes; "
-                       "upload larger files with POST /jobs/uploads")
+        raise ApiError(
+            413,
+            "request_entity_too_large",
+            f"the PDF is over {limit:,} bytes; upload larger files with POST /jobs/uploads",
+        )
     if not data:
         raise ApiError(400, "empty_body", "the request body is empty; send the PDF")
     try:
@@ -136,11 +154,16 @@ def create_upload():
     url = job_files().presigned_upload(job_id, expires_in)
     response = _accepted(job, 201)
     body = response.get_json()
-    body["upload"] = {"method": "PUT", "url": url, "headers": {"Content-Type": "application/pdf"},
-                      "expires_at": datetime.fromtimestamp(time.time() + expires_in, UTC)
-                      .isoformat(timespec="seconds").replace("+00:00", "Z"),
-                      "max_bytes": current_app.config["MAX_PDF_BYTES"],
-                      "max_pages": current_app.config["MAX_PAGES"]}
+    body["upload"] = {
+        "method": "PUT",
+        "url": url,
+        "headers": {"Content-Type": "application/pdf"},
+        "expires_at": datetime.fromtimestamp(time.time() + expires_in, UTC)
+        .isoformat(timespec="seconds")
+        .replace("+00:00", "Z"),
+        "max_bytes": current_app.config["MAX_PDF_BYTES"],
+        "max_pages": current_app.config["MAX_PAGES"],
+    }
     response.set_data(current_app.json.dumps(body))
     return response
 
@@ -167,10 +190,16 @@ def get_output(job_id: str):
     if job["status"] != DONE:
         if job["status"] == FAILED:
             raise ApiError(409, "job_failed", f"the job failed: {job.get('reason')}")
-        progress = (f"{job.get('pages_done', 0)} of {job['pages_total']} pages done"
-                    if job.get("pages_total") is not None else "waiting for the PDF")
-        raise ApiError(409, "not_done", f"the job is {job['status']} ({progress}); "
-                       f"poll GET /jobs/{job_id} until it redirects here")
+        progress = (
+            f"{job.get('pages_done', 0)} of {job['pages_total']} pages done"
+            if job.get("pages_total") is not None
+            else "waiting for the PDF"
+        )
+        raise ApiError(
+            409,
+            "not_done",
+            f"the job is {job['status']} ({progress}); poll GET /jobs/{job_id} until it redirects here",
+        )
     try:
         return jsonify(job_files().get_output(job_id))
     except FileNotFoundError as e:  # deleted between the two reads

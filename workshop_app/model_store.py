@@ -62,7 +62,7 @@ def _read(uri: str, name: str) -> bytes:
         import boto3
         from botocore.exceptions import BotoCoreError, ClientError
 
-        bucket, _, prefix = uri[len("s3://"):].partition("/")
+        bucket, _, prefix = uri[len("s3://") :].partition("/")
         key = f"{prefix.rstrip('/')}/{name}" if prefix else name
         try:
             obj = boto3.client("s3").get_object(Bucket=bucket, Key=key)
@@ -73,8 +73,9 @@ def _read(uri: str, name: str) -> bytes:
     try:
         return path.read_bytes()
     except OSError as e:
-        raise ModelUnavailable(f"cannot read model file {path}: {e.strerror}. "
-                               "Train one first: `make model`") from e
+        raise ModelUnavailable(
+            f"cannot read model file {path}: {e.strerror}. Train one first: `make model`"
+        ) from e
 
 
 def _manifest(uri: str, fmt: str) -> tuple[dict, str, str]:
@@ -90,8 +91,7 @@ def _manifest(uri: str, fmt: str) -> tuple[dict, str, str]:
     if entry is None:
         raise ModelUnavailable(f"{uri}/{MANIFEST} lists no {fmt!r} model (it has {sorted(files)})")
     if tuple(features) != FEATURE_NAMES:
-        raise ModelUnavailable(f"model expects features {features}, the API sends "
-                               f"{list(FEATURE_NAMES)}")
+        raise ModelUnavailable(f"model expects features {features}, the API sends {list(FEATURE_NAMES)}")
     if not isinstance(name, str) or "/" in name or "\\" in name or name.startswith("."):
         raise ModelUnavailable(f"manifest names an invalid model file {name!r}")
     return manifest, name, digest
@@ -108,7 +108,8 @@ def load_model(uri: str, expected_sha256: str | None = None, fmt: str = "portabl
         if expected is not None and not hmac.compare_digest(actual, str(expected).lower()):
             raise ModelUnavailable(
                 f"{uri}/{name} failed verification: sha256 {actual} does not match "
-                f"{source} ({expected}); refusing to load it")
+                f"{source} ({expected}); refusing to load it"
+            )
     if fmt == "portable":
         from .portable_model import PortableModel
 
@@ -132,8 +133,10 @@ def _check_versions(trained_with: dict) -> None:
         raise ModelUnavailable("MODEL_FORMAT=sklearn needs scikit-learn installed") from e
     wanted = trained_with.get("scikit-learn")
     if wanted is not None and wanted != sklearn.__version__:
-        raise ModelUnavailable(f"model was trained with scikit-learn {wanted}, this runtime has "
-                               f"{sklearn.__version__}; retrain it or pin the same version")
+        raise ModelUnavailable(
+            f"model was trained with scikit-learn {wanted}, this runtime has "
+            f"{sklearn.__version__}; retrain it or pin the same version"
+        )
 
 
 class ModelHolder:

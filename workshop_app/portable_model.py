@@ -35,8 +35,12 @@ class PortableModel:
         model = document["model"]
         self.kind = model["kind"]
         self._model = model
-        self._predict_one = {"constant": self._constant, "linear": self._linear,
-                             "forest": self._forest, "boosting": self._boosting}[self.kind]
+        self._predict_one = {
+            "constant": self._constant,
+            "linear": self._linear,
+            "forest": self._forest,
+            "boosting": self._boosting,
+        }[self.kind]
 
     def features(self, row: list) -> list[float]:
         """The preprocessed feature vector, as the ColumnTransformer would produce it."""
@@ -60,8 +64,7 @@ class PortableModel:
 
     def _linear(self, x: list[float]) -> float:
         if self._model.get("powers") is not None:
-            x = [math.prod(x[j] ** p for j, p in enumerate(powers) if p)
-                 for powers in self._model["powers"]]
+            x = [math.prod(x[j] ** p for j, p in enumerate(powers) if p) for powers in self._model["powers"]]
         products = (c * v for c, v in zip(self._model["coef"], x, strict=True))
         return math.fsum(products) + self._model["intercept"]
 

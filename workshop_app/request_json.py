@@ -21,8 +21,7 @@ def _unique_keys(pairs: list[tuple[str, object]]) -> dict:
     seen: set[str] = set()
     for key, _ in pairs:
         if key in seen:
-            raise _DuplicateKey(f"the key {key[:40]!r} appears twice in one object; "
-                                "send each key once")
+            raise _DuplicateKey(f"the key {key[:40]!r} appears twice in one object; send each key once")
         seen.add(key)
     return dict(pairs)
 
@@ -43,8 +42,11 @@ def read_json() -> object:
     Oversized bodies are 413: Flask answers it from MAX_CONTENT_LENGTH, and we for chunked ones.
     """
     if request.mimetype != "application/json":
-        raise ApiError(415, "unsupported_media_type",
-                       f"send the body as application/json (got {request.mimetype or 'none'!r})")
+        raise ApiError(
+            415,
+            "unsupported_media_type",
+            f"send the body as application/json (got {request.mimetype or 'none'!r})",
+        )
     raw = request.get_data(cache=False)
     limit = request.max_content_length
     if request.content_length is None and limit is not None and len(raw) >= limit:
@@ -55,12 +57,17 @@ def read_json() -> object:
         length = request.headers.get("Content-Length", "0").strip()
         if not (length.isascii() and length.isdigit()):
             # Werkzeug takes such a header as 0 and reads no body: say why it is empty.
-            raise ApiError(400, "invalid_content_length",
-                           "the Content-Length header is not a non-negative integer")
+            raise ApiError(
+                400, "invalid_content_length", "the Content-Length header is not a non-negative integer"
+            )
         raise ApiError(400, "invalid_json", "the request body is empty; send a JSON document")
     try:
-        return json.loads(raw.decode("utf-8-sig"), parse_constant=_reject_constant,
-                          parse_int=_parse_int, object_pairs_hook=_unique_keys)
+        return json.loads(
+            raw.decode("utf-8-sig"),
+            parse_constant=_reject_constant,
+            parse_int=_parse_int,
+            object_pairs_hook=_unique_keys,
+        )
     except UnicodeDecodeError as e:
         raise ApiError(400, "invalid_json", "the request body is not UTF-8 text") from e
     except _DuplicateKey as e:

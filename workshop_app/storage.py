@@ -57,8 +57,10 @@ def new_carid() -> str:
 
 def _to_item(car: dict) -> dict:
     # DynamoDB numbers are Decimals; str() keeps the value a person typed (0.1 stays 0.1).
-    return {k: Decimal(str(v)) if isinstance(v, float | int) and not isinstance(v, bool) else v
-            for k, v in car.items()}
+    return {
+        k: Decimal(str(v)) if isinstance(v, float | int) and not isinstance(v, bool) else v
+        for k, v in car.items()
+    }
 
 
 def _from_item(item: dict) -> dict:
@@ -82,8 +84,12 @@ def decode_token(token: str) -> dict:
     # RecursionError: a token that decodes to deeply nested JSON ("[[[[..."); it was a 500.
     except (binascii.Error, ValueError, RecursionError) as e:
         raise InvalidPageToken("next_token is not a token this API issued") from e
-    if not (isinstance(key, dict) and key.keys() == {"carid"} and isinstance(key["carid"], str)
-            and CARID.match(key["carid"])):
+    if not (
+        isinstance(key, dict)
+        and key.keys() == {"carid"}
+        and isinstance(key["carid"], str)
+        and CARID.match(key["carid"])
+    ):
         raise InvalidPageToken("next_token is not a token this API issued")
     return key
 
@@ -101,8 +107,7 @@ class CarStore:
             import boto3
             from botocore.config import Config
 
-            config = Config(**TIMEOUTS, retries={"total_max_attempts": ATTEMPTS,
-                                                 "mode": "standard"})
+            config = Config(**TIMEOUTS, retries={"total_max_attempts": ATTEMPTS, "mode": "standard"})
             self._table = boto3.resource("dynamodb", config=config).Table(self.table_name)
         return self._table
 
@@ -117,14 +122,18 @@ class CarStore:
                 raise _ConditionFailed from e
             if code == "ResourceNotFoundException":
                 raise StorageUnavailable(f"table {self.table_name!r} does not exist") from e
-            if code in {"ProvisionedThroughputExceededException", "ThrottlingException",
-                        "RequestLimitExceeded", "InternalServerError", "ServiceUnavailable"}:
+            if code in {
+                "ProvisionedThroughputExceededException",
+                "ThrottlingException",
+                "RequestLimitExceeded",
+                "InternalServerError",
+                "ServiceUnavailable",
+            }:
                 raise StorageUnavailable(f"DynamoDB is busy ({code}); try again") from e
             if e.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) >= 500:
                 # A server-side fault with a code not listed above (a proxy's 502, moto's bare
                 # 500): the storage's fault, not ours, so 503 rather than 500.
-                raise StorageUnavailable(f"DynamoDB failed ({code or 'no error code'}); "
-                                         "try again") from e
+                raise StorageUnavailable(f"DynamoDB failed ({code or 'no error code'}); try again") from e
             raise
         except BotoCoreError as e:
             raise StorageUnavailable(f"cannot reach DynamoDB: {e}") from e
@@ -147,8 +156,7 @@ class CarStore:
 
     def delete(self, carid: str) -> bool:
         try:
-            self._call("delete_item", Key={"carid": carid},
-                       ConditionExpression="attribute_exists(carid)")
+            self._call("delete_item", Key={"carid": carid}, ConditionExpression="attribute_exists(carid)")
         except _ConditionFailed:
             return False
         return True

@@ -104,8 +104,9 @@ cars[cars["horsepower"].isna()]
 # %%
 fig, ax = plt.subplots(figsize=(7, 3.5))
 ax.hist(cars[TARGET].dropna(), bins=30, color="tab:gray", edgecolor="white")
-ax.axvline(cars[TARGET].median(), color="black", linestyle="--",
-           label=f"median {cars[TARGET].median():.1f} mpg")
+ax.axvline(
+    cars[TARGET].median(), color="black", linestyle="--", label=f"median {cars[TARGET].median():.1f} mpg"
+)
 ax.set(xlabel="miles per gallon", ylabel="number of cars", title="Fuel economy of 398 cars")
 ax.legend()
 plt.show()
@@ -122,8 +123,9 @@ plt.show()
 
 # %%
 fig, axes = plt.subplots(1, 3, sharey=True)
-for ax, column, unit in zip(axes, ["weight", "horsepower", "displacement"],
-                            ["pounds", "hp", "cubic inches"], strict=True):
+for ax, column, unit in zip(
+    axes, ["weight", "horsepower", "displacement"], ["pounds", "hp", "cubic inches"], strict=True
+):
     for origin, colour in ORIGINS.items():
         subset = cars[cars["origin"] == origin]
         ax.scatter(subset[column], subset[TARGET], s=10, alpha=0.6, color=colour, label=origin)
@@ -180,8 +182,15 @@ ax.set_yticks(range(len(corr)), corr.columns)
 ax.grid(False)
 for i in range(len(corr)):
     for j in range(len(corr)):
-        ax.text(j, i, f"{corr.iat[i, j]:.2f}", ha="center", va="center", fontsize=8,
-                color="white" if abs(corr.iat[i, j]) > 0.6 else "black")
+        ax.text(
+            j,
+            i,
+            f"{corr.iat[i, j]:.2f}",
+            ha="center",
+            va="center",
+            fontsize=8,
+            color="white" if abs(corr.iat[i, j]) > 0.6 else "black",
+        )
 fig.colorbar(image, ax=ax, shrink=0.8)
 ax.set_title("Correlation between the numeric columns")
 plt.show()
@@ -227,8 +236,9 @@ medians.sort_values(ascending=False)
 assert isinstance(best_origin, str), f"best_origin should be a string, got {type(best_origin)}"
 assert best_origin in ORIGINS, f"{best_origin!r} is not one of {list(ORIGINS)}"
 mine = cars.loc[cars["origin"] == best_origin, TARGET].median()
-assert all(mine > cars.loc[cars["origin"] == other, TARGET].median()
-           for other in ORIGINS if other != best_origin), f"{best_origin} is not the highest"
+assert all(
+    mine > cars.loc[cars["origin"] == other, TARGET].median() for other in ORIGINS if other != best_origin
+), f"{best_origin} is not the highest"
 print(f"Correct: {best_origin} (median {mine:.1f} mpg)")
 
 # %% [markdown]
@@ -253,8 +263,9 @@ cars_per_origin = cars["origin"].value_counts()
 assert set(eight_cylinder_share.index) == set(ORIGINS), "index it by origin"
 assert eight_cylinder_share.between(0, 1).all(), "fractions lie between 0 and 1"
 v8s = (eight_cylinder_share * cars_per_origin).round()  # back from fractions to numbers of cars
-assert v8s.sum() == (cars["cylinders"] == 8).sum(), \
+assert v8s.sum() == (cars["cylinders"] == 8).sum(), (
     "the fractions do not add up to the data's 8-cylinder cars: divide by each origin's count"
+)
 print("Correct:", ", ".join(f"{o} {share:.0%}" for o, share in eight_cylinder_share.items()))
 
 # %% [markdown] tags=["solution"]

@@ -172,11 +172,18 @@ cv_table.round(2)
 
 # %%
 fig, ax = plt.subplots(figsize=(8, 3))
-ax.barh(cv_table.index, cv_table["cv_mae"], xerr=cv_table["cv_mae_std"], capsize=4,
-        color=["tab:green"] + ["tab:gray"] * (len(cv_table) - 1))
+ax.barh(
+    cv_table.index,
+    cv_table["cv_mae"],
+    xerr=cv_table["cv_mae_std"],
+    capsize=4,
+    color=["tab:green"] + ["tab:gray"] * (len(cv_table) - 1),
+)
 ax.invert_yaxis()  # best on top
-ax.set(xlabel="cross-validated MAE (mpg, lower is better)",
-       title="Every real model beats the baseline; the best three are close")
+ax.set(
+    xlabel="cross-validated MAE (mpg, lower is better)",
+    title="Every real model beats the baseline; the best three are close",
+)
 plt.show()
 
 # %% [markdown]
@@ -215,8 +222,13 @@ for origin, colour in ORIGINS.items():
     right.scatter(predicted[mask], residuals[mask], s=14, color=colour, label=origin)
 limits = [min(y_test.min(), predicted.min()) - 1, max(y_test.max(), predicted.max()) + 1]
 left.plot(limits, limits, color="black", linestyle="--", linewidth=1, label="perfect")
-left.set(xlim=limits, ylim=limits, xlabel="actual mpg", ylabel="predicted mpg",
-         title=f"Held-out cars: MAE {test_mae:.2f} mpg, R² {test_r2:.2f}")
+left.set(
+    xlim=limits,
+    ylim=limits,
+    xlabel="actual mpg",
+    ylabel="predicted mpg",
+    title=f"Held-out cars: MAE {test_mae:.2f} mpg, R² {test_r2:.2f}",
+)
 left.legend()
 right.axhline(0, color="black", linestyle="--", linewidth=1)
 right.set(xlabel="predicted mpg", ylabel="actual − predicted (mpg)", title="Residuals")
@@ -244,9 +256,13 @@ plt.show()
 #   names this model in every API response.
 
 # %%
-metrics = {"cv_mae": round(float(cv_table.loc[best_name, "cv_mae"]), 4),
-           "test_mae": round(float(test_mae), 4), "test_r2": round(float(test_r2), 4),
-           "n_train": len(y_train), "n_test": len(y_test)}
+metrics = {
+    "cv_mae": round(float(cv_table.loc[best_name, "cv_mae"]), 4),
+    "test_mae": round(float(test_mae), 4),
+    "test_r2": round(float(test_r2), 4),
+    "n_train": len(y_train),
+    "n_test": len(y_test),
+}
 manifest = save_model(model, CARS_MODEL_DIR, best_name, metrics)
 for path in sorted(CARS_MODEL_DIR.iterdir()):
     print(f"{path.relative_to(ROOT)}: {path.stat().st_size / 1e6:.2f} MB")
@@ -266,6 +282,7 @@ print(f"model_id {portable.model_id}: {len(rows)} cars, largest difference {gap:
 # Why record a sha256 at all? A pickle is not data, it is a program: unpickling can run any code
 # the file names. This harmless object shows it; a malicious model file could do anything the
 # Lambda function's role allows.
+
 
 # %%
 class Surprise:
@@ -322,8 +339,7 @@ knn_scores = -cross_val_score(knn, X_train, y_train, cv=cv, scoring="neg_mean_ab
 knn_cv_mae = knn_scores.mean()
 
 unscaled = make_pipeline(preprocessing(scale=False), KNeighborsRegressor(n_neighbors=5))
-unscaled_mae = -cross_val_score(unscaled, X_train, y_train, cv=cv,
-                                scoring="neg_mean_absolute_error").mean()
+unscaled_mae = -cross_val_score(unscaled, X_train, y_train, cv=cv, scoring="neg_mean_absolute_error").mean()
 print(f"k-NN: {knn_cv_mae:.2f} mpg scaled, {unscaled_mae:.2f} mpg unscaled")
 
 # %% tags=["check"]
@@ -354,8 +370,7 @@ print(f"Correct: k-NN's CV MAE is {knn_cv_mae:.2f} mpg, rank {rank} of {len(cv_t
 
 abs_errors = pd.Series(np.abs(y_test - predicted))
 mae_by_origin = abs_errors.groupby(test_origins).mean()
-pd.DataFrame({"MAE (mpg)": mae_by_origin.round(2),
-              "test cars": pd.Series(test_origins).value_counts()})
+pd.DataFrame({"MAE (mpg)": mae_by_origin.round(2), "test cars": pd.Series(test_origins).value_counts()})
 
 # %% tags=["check"]
 # extra code – checks your answer to exercise 2
@@ -363,8 +378,9 @@ assert isinstance(mae_by_origin, pd.Series), "mae_by_origin should be a pandas S
 test_counts = pd.Series(test_origins).value_counts()
 assert set(mae_by_origin.index) == set(test_counts.index), "index it by origin"
 weighted = (mae_by_origin * test_counts).sum() / test_counts.sum()
-assert np.isclose(weighted, test_mae), \
+assert np.isclose(weighted, test_mae), (
     "weighted by their number of test cars, the per-origin MAEs should average to test_mae"
+)
 print("Correct:", ", ".join(f"{o} {m:.2f}" for o, m in mae_by_origin.sort_values().items()))
 
 # %% [markdown] tags=["solution"]

@@ -199,6 +199,7 @@ show(client.get(location))
 # 1000), get predictions back. Here are four real 1980 cars from the data; how close is the
 # model?
 
+
 # %%
 def as_requests(rows) -> list[dict]:
     """Rows of the cars table as API request bodies; unknown values (NaN) become null."""
@@ -206,8 +207,10 @@ def as_requests(rows) -> list[dict]:
     return [{k: None if v != v else v for k, v in r.items()} for r in records]  # NaN != NaN
 
 
-sample = cars[cars["name"].isin(["vw rabbit", "toyota corolla tercel", "chevrolet chevette",
-                                 "dodge aspen"]) & (cars["year"] == 1980)]
+sample = cars[
+    cars["name"].isin(["vw rabbit", "toyota corolla tercel", "chevrolet chevette", "dodge aspen"])
+    & (cars["year"] == 1980)
+]
 batch = as_requests(sample)
 show(client.post("/predict", json=batch[0]))
 
@@ -231,8 +234,9 @@ show(client.post("/predict", json={**car, "year": 71, "origin": "Germany"}))
 # A body that is not JSON at all is **415 Unsupported Media Type**; an unknown car is **404**:
 
 # %%
-show(client.post("/predict", data="cylinders=4&weight=2130",
-                 content_type="application/x-www-form-urlencoded"))
+show(
+    client.post("/predict", data="cylinders=4&weight=2130", content_type="application/x-www-form-urlencoded")
+)
 show(client.get("/cars/" + "0" * 32))
 
 # %% [markdown]
@@ -262,8 +266,7 @@ for path, operations in spec["paths"].items():
 
 # %%
 # extra code – five cars to page through (the table may also hold cars from earlier runs)
-added_ids = [client.post("/cars", json=body).get_json()["carid"]
-             for body in as_requests(cars.head(5))]
+added_ids = [client.post("/cars", json=body).get_json()["carid"] for body in as_requests(cars.head(5))]
 print(f"added {len(added_ids)} cars")
 
 # %% tags=["solution"]
@@ -297,16 +300,56 @@ print(f"Correct: {len(seen_ids)} cars, none twice, none missing")
 
 # %%
 shortlist = [
-    {"name": "city hatchback", "cylinders": 4, "displacement": 91.0, "horsepower": 68.0,
-     "weight": 1985.0, "acceleration": 16.5, "year": 1982, "origin": "Japan"},
-    {"name": "family sedan", "cylinders": 4, "displacement": 140.0, "horsepower": 88.0,
-     "weight": 2720.0, "acceleration": 15.8, "year": 1982, "origin": "USA"},
-    {"name": "estate diesel", "cylinders": 4, "displacement": 105.0, "horsepower": 52.0,
-     "weight": 2400.0, "acceleration": 21.0, "year": 1982, "origin": "Europe"},
-    {"name": "pickup truck", "cylinders": 6, "displacement": 232.0, "horsepower": 112.0,
-     "weight": 3400.0, "acceleration": 14.7, "year": 1982, "origin": "USA"},
-    {"name": "sports coupe", "cylinders": 6, "displacement": 181.0, "horsepower": 145.0,
-     "weight": 2910.0, "acceleration": 11.2, "year": 1982, "origin": "Japan"},
+    {
+        "name": "city hatchback",
+        "cylinders": 4,
+        "displacement": 91.0,
+        "horsepower": 68.0,
+        "weight": 1985.0,
+        "acceleration": 16.5,
+        "year": 1982,
+        "origin": "Japan",
+    },
+    {
+        "name": "family sedan",
+        "cylinders": 4,
+        "displacement": 140.0,
+        "horsepower": 88.0,
+        "weight": 2720.0,
+        "acceleration": 15.8,
+        "year": 1982,
+        "origin": "USA",
+    },
+    {
+        "name": "estate diesel",
+        "cylinders": 4,
+        "displacement": 105.0,
+        "horsepower": 52.0,
+        "weight": 2400.0,
+        "acceleration": 21.0,
+        "year": 1982,
+        "origin": "Europe",
+    },
+    {
+        "name": "pickup truck",
+        "cylinders": 6,
+        "displacement": 232.0,
+        "horsepower": 112.0,
+        "weight": 3400.0,
+        "acceleration": 14.7,
+        "year": 1982,
+        "origin": "USA",
+    },
+    {
+        "name": "sports coupe",
+        "cylinders": 6,
+        "displacement": 181.0,
+        "horsepower": 145.0,
+        "weight": 2910.0,
+        "acceleration": 11.2,
+        "year": 1982,
+        "origin": "Japan",
+    },
 ]
 
 # %% tags=["solution"]
@@ -322,10 +365,10 @@ for mpg, name in ranked:
 # extra code – checks your answer to exercise 2
 names = [c["name"] for c in shortlist]
 assert most_efficient in names, f"most_efficient should be one of {names}"
-one_by_one = {c["name"]: client.post("/predict", json=c).get_json()["predicted_mpg"]
-              for c in shortlist}
-assert one_by_one[most_efficient] == max(one_by_one.values()), \
+one_by_one = {c["name"]: client.post("/predict", json=c).get_json()["predicted_mpg"] for c in shortlist}
+assert one_by_one[most_efficient] == max(one_by_one.values()), (
     f"the model predicts more mpg for another car than for the {most_efficient}"
+)
 print(f"Correct: the {most_efficient}, {one_by_one[most_efficient]:.1f} mpg")
 
 # %% [markdown]

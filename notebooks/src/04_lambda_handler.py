@@ -54,8 +54,12 @@ app = create_app({"MODEL_URI": str(CARS_MODEL_DIR)})
 EVENTS = ROOT / "tests" / "events"
 events = {path.stem: json.loads(path.read_text()) for path in sorted(EVENTS.glob("*.json"))}
 # What Lambda passes as the second argument; serverless-wsgi only hands it on to the app.
-context = SimpleNamespace(function_name="api", memory_limit_in_mb=1024, aws_request_id="notebook",
-                          get_remaining_time_in_millis=lambda: 10_000)
+context = SimpleNamespace(
+    function_name="api",
+    memory_limit_in_mb=1024,
+    aws_request_id="notebook",
+    get_remaining_time_in_millis=lambda: 10_000,
+)
 pd.set_option("display.max_colwidth", 70)
 plt.rcParams.update({"figure.figsize": (11, 3.8), "axes.grid": True, "grid.alpha": 0.3})
 print(f"{len(events)} saved events in {EVENTS.relative_to(ROOT)}; local AWS at {endpoint}")
@@ -100,6 +104,7 @@ print(json.dumps(events["http_v2_predict"], indent=2))
 # The body arrives as a **string** of JSON, not as parsed JSON: API Gateway does not look inside
 # it. Side by side, for `GET /cars?limit=5`, the fields that matter:
 
+
 # %%
 def field(event: dict, dotted: str):
     """event["a"]["b"] for "a.b"; "–" when the format has no such field."""
@@ -126,9 +131,18 @@ FIELDS = [  # what it is, where REST API (v1) puts it, where HTTP API (v2) puts 
     ("is the body base64?", "isBase64Encoded", "isBase64Encoded"),
 ]
 v1, v2 = events["rest_v1_list"], events["http_v2_list"]
-pd.DataFrame([{"what": what, "REST API (v1) field": f1, "v1 value": repr(field(v1, f1)),
-               "HTTP API (v2) field": f2, "v2 value": repr(field(v2, f2))}
-              for what, f1, f2 in FIELDS]).set_index("what")
+pd.DataFrame(
+    [
+        {
+            "what": what,
+            "REST API (v1) field": f1,
+            "v1 value": repr(field(v1, f1)),
+            "HTTP API (v2) field": f2,
+            "v2 value": repr(field(v2, f2)),
+        }
+        for what, f1, f2 in FIELDS
+    ]
+).set_index("what")
 
 # %% [markdown]
 # What to notice:
@@ -164,8 +178,12 @@ print("HTTP API:", events["http_v2_get"]["routeKey"], events["http_v2_get"]["pat
 
 # %%
 plugin = json.loads((ROOT / "node_modules" / "serverless-wsgi" / "package.json").read_text())
-print("serverless-wsgi on PyPI:", importlib.metadata.version("serverless-wsgi"),
-      "· npm plugin:", plugin["version"])
+print(
+    "serverless-wsgi on PyPI:",
+    importlib.metadata.version("serverless-wsgi"),
+    "· npm plugin:",
+    plugin["version"],
+)
 print(inspect.getsource(serverless_wsgi.handle_request))
 
 # %% [markdown]
@@ -195,9 +213,20 @@ environs = {}
 for name in ("rest_v1_list", "http_v2_list"):
     serverless_wsgi.handle_request(spy, events[name], context)
     environs[name] = dict(seen)
-keys = ["REQUEST_METHOD", "SCRIPT_NAME", "PATH_INFO", "QUERY_STRING", "CONTENT_TYPE",
-        "CONTENT_LENGTH", "SERVER_NAME", "SERVER_PORT", "wsgi.url_scheme", "REMOTE_ADDR",
-        "HTTP_ACCEPT", "HTTP_USER_AGENT"]
+keys = [
+    "REQUEST_METHOD",
+    "SCRIPT_NAME",
+    "PATH_INFO",
+    "QUERY_STRING",
+    "CONTENT_TYPE",
+    "CONTENT_LENGTH",
+    "SERVER_NAME",
+    "SERVER_PORT",
+    "wsgi.url_scheme",
+    "REMOTE_ADDR",
+    "HTTP_ACCEPT",
+    "HTTP_USER_AGENT",
+]
 pd.DataFrame({name: {k: repr(environ.get(k)) for k in keys} for name, environ in environs.items()})
 
 # %% [markdown]
@@ -227,6 +256,7 @@ show(serverless_wsgi.handle_request(app, events["http_v2_predict"], context))
 # had them, as REST API events do, plain `headers` otherwise. JSON and `text/*` bodies are sent
 # as text; anything else (an image, a zip) is base64-encoded, and API Gateway decodes it:
 
+
 # %%
 def png_app(environ, start_response):
     start_response("200 OK", [("Content-Type", "image/png")])
@@ -244,11 +274,23 @@ serverless_wsgi.handle_request(png_app, events["http_v2_get"], context)
 # %%
 # extra code – stores the car that the saved `get` events ask for
 carid = events["rest_v1_get"]["pathParameters"]["carid"]
-app.extensions["car_store"].put({
-    "carid": carid, "name": "stored before", "cylinders": 4, "displacement": 97.0,
-    "horsepower": 88.0, "weight": 2130.0, "acceleration": 14.5, "year": 1971, "origin": "Japan",
-    "predicted_mpg": 27.0, "model_id": "notebook", "created_at": "2026-01-01T00:00:00.000Z",
-    "updated_at": "2026-01-01T00:00:00.000Z"})
+app.extensions["car_store"].put(
+    {
+        "carid": carid,
+        "name": "stored before",
+        "cylinders": 4,
+        "displacement": 97.0,
+        "horsepower": 88.0,
+        "weight": 2130.0,
+        "acceleration": 14.5,
+        "year": 1971,
+        "origin": "Japan",
+        "predicted_mpg": 27.0,
+        "model_id": "notebook",
+        "created_at": "2026-01-01T00:00:00.000Z",
+        "updated_at": "2026-01-01T00:00:00.000Z",
+    }
+)
 
 
 def request_line(event: dict) -> str:
@@ -273,9 +315,15 @@ def headers_of(response: dict) -> dict[str, str]:
 rows = []
 for name, event in events.items():
     response = serverless_wsgi.handle_request(app, event, context)
-    rows.append({"event": name, "request": request_line(event), "status": response["statusCode"],
-                 "Location": headers_of(response).get("Location", ""),
-                 "body": response.get("body", "")[:60]})
+    rows.append(
+        {
+            "event": name,
+            "request": request_line(event),
+            "status": response["statusCode"],
+            "Location": headers_of(response).get("Location", ""),
+            "body": response.get("body", "")[:60],
+        }
+    )
 pd.DataFrame(rows).set_index("event")
 
 # %% [markdown]
@@ -348,16 +396,25 @@ print(inspect.getsource(workshop_app._api_gateway_paths))
 # cost, in a fresh interpreter (this is your laptop, not Lambda, so read the proportions):
 
 # %%
-result = subprocess.run([sys.executable, "-X", "importtime", "-c", "import workshop_app.wsgi"],
-                        capture_output=True, text=True, check=True)
+result = subprocess.run(
+    [sys.executable, "-X", "importtime", "-c", "import workshop_app.wsgi"],
+    capture_output=True,
+    text=True,
+    check=True,
+)
 imports = []  # lines like "import time:       378 |     144279 |             werkzeug"
 lines = result.stderr.splitlines()
 startup = [i for i, line in enumerate(lines) if line.endswith("| site")]  # Python's own start
-for line in lines[startup[-1] + 1 if startup else 0:]:
+for line in lines[startup[-1] + 1 if startup else 0 :]:
     self_us, cumulative_us, module = line.removeprefix("import time:").split("|")
     if self_us.strip().isdigit():  # not the header line
-        imports.append({"module": module.strip(), "self_ms": int(self_us) / 1000,
-                        "cumulative_ms": int(cumulative_us) / 1000})
+        imports.append(
+            {
+                "module": module.strip(),
+                "self_ms": int(self_us) / 1000,
+                "cumulative_ms": int(cumulative_us) / 1000,
+            }
+        )
 imports = pd.DataFrame(imports)
 by_package = imports.groupby(imports["module"].str.split(".").str[0])["self_ms"].sum()
 top = by_package.sort_values(ascending=False).head(10)
@@ -395,13 +452,19 @@ print(json.dumps({"status": response["statusCode"], "heavy": heavy,
 def first_request(name: str) -> dict:
     """Import the app in a fresh Python and answer one saved event: a cold start, roughly."""
     environment = {**os.environ, "MODEL_URI": str(CARS_MODEL_DIR)}  # plus local AWS's settings
-    out = subprocess.run([sys.executable, "-c", FIRST_REQUEST, str(EVENTS / f"{name}.json")],
-                         env=environment, capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", FIRST_REQUEST, str(EVENTS / f"{name}.json")],
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     return json.loads(out)
 
 
-pd.DataFrame.from_dict({name: first_request(name) for name in ("rest_v1_predict", "rest_v1_list")},
-                       orient="index")
+pd.DataFrame.from_dict(
+    {name: first_request(name) for name in ("rest_v1_predict", "rest_v1_list")}, orient="index"
+)
 
 # %% [markdown]
 # A prediction imports none of them; listing cars imports boto3, which takes a few hundred
@@ -431,8 +494,9 @@ show(list_response)
 
 # %% tags=["check"]
 # extra code – checks your answer to exercise 1
-assert events["http_v2_list"]["rawQueryString"] == "limit=5", \
+assert events["http_v2_list"]["rawQueryString"] == "limit=5", (
     "the saved event was changed: start from copy.deepcopy(events['http_v2_list'])"
+)
 assert list_event["version"] == "2.0" and "headers" in list_response, "send an HTTP API (v2) event"
 assert list_response["statusCode"] == 200, f"expected 200, got {list_response['statusCode']}"
 listed = json.loads(list_response["body"])["cars"]
@@ -463,20 +527,19 @@ delete_event = copy.deepcopy(events["rest_v1_get"])
 delete_event["httpMethod"] = "DELETE"
 delete_event["path"] = path
 delete_event["pathParameters"] = {"carid": new_carid}
-delete_event["requestContext"].update(httpMethod="DELETE", path=new_location,
-                                      requestId="req-delete")
+delete_event["requestContext"].update(httpMethod="DELETE", path=new_location, requestId="req-delete")
 delete_response = serverless_wsgi.handle_request(app, delete_event, context)
 show(delete_response)
 
 # %% tags=["check"]
 # extra code – checks your answer to exercise 2
 assert delete_event["httpMethod"] == "DELETE", "set the event's httpMethod"
-assert delete_event["path"] == f"/cars/{new_carid}", \
+assert delete_event["path"] == f"/cars/{new_carid}", (
     f"the event's path is the URL path without the stage, /cars/{new_carid}; got {delete_event['path']!r}"
+)
 assert events["rest_v1_get"]["httpMethod"] == "GET", "the saved event was changed: copy it first"
 assert delete_response["statusCode"] == 204, f"expected 204, got {delete_response['statusCode']}"
-again = serverless_wsgi.handle_request(app, {**events["rest_v1_get"], "path": delete_event["path"]},
-                                       context)
+again = serverless_wsgi.handle_request(app, {**events["rest_v1_get"], "path": delete_event["path"]}, context)
 assert again["statusCode"] == 404, "the car should be gone"
 print("Correct: 204 No Content, and the car is gone")
 

@@ -141,8 +141,7 @@ def build(name: str, spec: dict) -> dict:
 
 
 started = time.perf_counter()
-sizes = {name: build(name, spec)
-         for name, spec in tqdm(VARIANTS.items(), desc="building", unit="artifact")}
+sizes = {name: build(name, spec) for name, spec in tqdm(VARIANTS.items(), desc="building", unit="artifact")}
 shutil.rmtree(WORK / "staging")
 print(f"built in {time.perf_counter() - started:.0f} s")
 
@@ -151,13 +150,15 @@ print(f"built in {time.perf_counter() - started:.0f} s")
 # extra code – the sizes as a table, against Lambda's limits
 def size_table(sizes: dict) -> pd.DataFrame:
     table = pd.DataFrame(sizes).T[["zipped", "unzipped"]]
-    return pd.DataFrame({
-        "zipped MB": (table["zipped"] / MB).round(1),
-        "unzipped MB": (table["unzipped"] / MB).round(1),
-        "% of zip limit": (100 * table["zipped"] / ZIPPED_LIMIT).round().astype(int),
-        "% of unzipped limit": (100 * table["unzipped"] / UNZIPPED_LIMIT).round().astype(int),
-        "fits?": (table["unzipped"] <= UNZIPPED_LIMIT).map({True: "yes", False: "NO"}),
-    })
+    return pd.DataFrame(
+        {
+            "zipped MB": (table["zipped"] / MB).round(1),
+            "unzipped MB": (table["unzipped"] / MB).round(1),
+            "% of zip limit": (100 * table["zipped"] / ZIPPED_LIMIT).round().astype(int),
+            "% of unzipped limit": (100 * table["unzipped"] / UNZIPPED_LIMIT).round().astype(int),
+            "fits?": (table["unzipped"] <= UNZIPPED_LIMIT).map({True: "yes", False: "NO"}),
+        }
+    )
 
 
 size_table(sizes)
@@ -165,8 +166,9 @@ size_table(sizes)
 # %%
 ax = (pd.DataFrame(sizes).T[["zipped", "unzipped"]] / MB).plot.bar(rot=0, color=["tab:blue", "tab:orange"])
 ax.axhline(ZIPPED_LIMIT / MB, color="tab:blue", ls="--", lw=1.2, label="zipped limit, direct upload (50 MiB)")
-ax.axhline(UNZIPPED_LIMIT / MB, color="tab:orange", ls="--", lw=1.2,
-           label="unzipped limit (262,144,000 bytes)")
+ax.axhline(
+    UNZIPPED_LIMIT / MB, color="tab:orange", ls="--", lw=1.2, label="unzipped limit (262,144,000 bytes)"
+)
 ax.set(ylabel="MB", title="Lambda artifacts: zipped and unzipped size")
 ax.legend()
 plt.show()
@@ -188,8 +190,9 @@ plt.show()
 by_top = pd.Series(sizes_by_top(WORK / "sklearn-fat")) / MB
 shown = pd.concat([by_top.head(12), pd.Series({"(everything else)": by_top.iloc[12:].sum()})])
 numerical = ("numpy", "scipy", "sklearn", "scikit_learn")  # and their *.libs, *.dist-info
-ax = shown.iloc[::-1].plot.barh(color=["tab:red" if name.startswith(numerical) else "tab:gray"
-                                       for name in shown.index[::-1]])
+ax = shown.iloc[::-1].plot.barh(
+    color=["tab:red" if name.startswith(numerical) else "tab:gray" for name in shown.index[::-1]]
+)
 ax.set(xlabel="MB unzipped", title="sklearn-fat: what takes the space")
 plt.show()
 shown.round(1).to_frame("MB")
@@ -204,6 +207,7 @@ shown.round(1).to_frame("MB")
 # `slim: true` deletes three kinds of files the plugin considers unnecessary at run time
 # (`**/*.py[c|o]`, `**/__pycache__*`, `**/*.dist-info*`), and **strips** the shared libraries'
 # debugging symbols with `strip`. In the fat artifact:
+
 
 # %%
 def kind(relative: str) -> str:
@@ -248,8 +252,12 @@ except importlib.metadata.PackageNotFoundError as e:
 import sklearn; print("import sklearn:", sklearn.__version__)
 """
 for name in ("sklearn-fat", "sklearn-slim"):
-    probe = subprocess.run([sys._base_executable, "-I", "-S", "-B", "-c", PROBE, str(WORK / name)],
-                           capture_output=True, text=True, timeout=60)
+    probe = subprocess.run(
+        [sys._base_executable, "-I", "-S", "-B", "-c", PROBE, str(WORK / name)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     errors = probe.stderr.strip().splitlines()[-1:]  # the exception, if there was one
     print(f"{name}:\n  " + "\n  ".join(probe.stdout.splitlines() + errors))
 
@@ -269,6 +277,7 @@ for name in ("sklearn-fat", "sklearn-slim"):
 # `lambda_builds.compile_bytecode()`) compare a hash of the source instead, and survive. Let us
 # look at every `.py` file in the artifacts:
 
+
 # %%
 def bytecode_state(source: Path) -> str:
     """Whether Python can use the cached bytecode of `source` (a .py file)."""
@@ -279,13 +288,16 @@ def bytecode_state(source: Path) -> str:
     if int.from_bytes(header[4:8], "little") & 1:
         return "hash-checked .pyc: used"
     stat = source.stat()
-    valid = (int.from_bytes(header[8:12], "little") == int(stat.st_mtime) & 0xFFFFFFFF
-             and int.from_bytes(header[12:16], "little") == stat.st_size & 0xFFFFFFFF)
+    valid = (
+        int.from_bytes(header[8:12], "little") == int(stat.st_mtime) & 0xFFFFFFFF
+        and int.from_bytes(header[12:16], "little") == stat.st_size & 0xFFFFFFFF
+    )
     return "timestamp .pyc: used" if valid else "stale timestamp .pyc: compiled at import"
 
 
-pd.DataFrame({name: Counter(bytecode_state(p) for p in (WORK / name).rglob("*.py"))
-              for name in VARIANTS}).fillna(0).astype(int)
+pd.DataFrame(
+    {name: Counter(bytecode_state(p) for p in (WORK / name).rglob("*.py")) for name in VARIANTS}
+).fillna(0).astype(int)
 
 # %% [markdown]
 # Now the cold start itself. `tests/lambda_runner.py` does what a new Lambda container does: a
@@ -293,14 +305,25 @@ pd.DataFrame({name: Counter(bytecode_state(p) for p in (WORK / name).rglob("*.py
 # as on the read-only `/var/task`) imports the handler and answers one event, here
 # `POST /predict`, so loading the model is included. Three cold starts each, the median:
 
+
 # %%
 def cold_start(name: str, fmt: str) -> float:
     """One cold start of the unpacked artifact WORK/name: seconds to the first answer."""
-    environment = {"MODEL_URI": "models/cars", "MODEL_FORMAT": fmt, "PATH": "/usr/bin",
-                   "LANG": "C.UTF-8", "AWS_DEFAULT_REGION": "eu-central-1"}
-    result = subprocess.run([sys._base_executable, "-I", "-S", "-B", str(RUNNER), str(WORK / name),
-                             str(EVENT)], env=environment, capture_output=True, text=True,
-                            timeout=120, check=True)
+    environment = {
+        "MODEL_URI": "models/cars",
+        "MODEL_FORMAT": fmt,
+        "PATH": "/usr/bin",
+        "LANG": "C.UTF-8",
+        "AWS_DEFAULT_REGION": "eu-central-1",
+    }
+    result = subprocess.run(
+        [sys._base_executable, "-I", "-S", "-B", str(RUNNER), str(WORK / name), str(EVENT)],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
     first = json.loads(result.stdout.splitlines()[0])  # the first event's line
     assert first["response"]["statusCode"] == 200, first["response"]
     return first["seconds"]
@@ -312,8 +335,10 @@ if not LAMBDA_LIKE:
 runs = {name: [] for name in VARIANTS}
 for name in tqdm([n for n in runnable for _ in range(3)], desc="cold starts"):
     runs[name].append(cold_start(name, VARIANTS[name]["format"]))
-cold = pd.Series({name: statistics.median(seconds) if seconds else float("nan")
-                  for name, seconds in runs.items()}, name="cold start s (median of 3)")
+cold = pd.Series(
+    {name: statistics.median(seconds) if seconds else float("nan") for name, seconds in runs.items()},
+    name="cold start s (median of 3)",
+)
 size_table(sizes)[["zipped MB", "unzipped MB"]].join(cold.round(2))
 
 # %%
@@ -378,6 +403,7 @@ for library in sorted((fat / "numpy" / "_core").glob("*.so"))[:4]:
 # handler, and it writes the zip and the CloudFormation template. No AWS account is needed. The
 # project's `.venv/bin` comes first on `PATH`, so the plugins find its `python3.12`.
 
+
 # %%
 def plain(text: str) -> str:
     """Text without the terminal colour codes osls adds."""
@@ -389,14 +415,38 @@ venv_bin = Path(sys.executable).parent
 started = time.perf_counter()
 with osls_lock():  # one osls at a time in this project (the tests run notebooks side by side)
     packaged = subprocess.run(
-        [str(ROOT / "node_modules" / ".bin" / "sls"), "package", "--stage", "dev", "--package",
-         str(package_dir)],
-        cwd=ROOT, env={**os.environ, "PATH": f"{venv_bin}{os.pathsep}{os.environ['PATH']}"},
-        capture_output=True, text=True, timeout=600)
-print("\n".join(line for line in plain(packaged.stdout + packaged.stderr).splitlines()
-                if line.strip() and "NodeVersionSupportWarning" not in line
-                and not line.startswith(("versions published", "will require", "To continue",
-                                         "and security", "More information", "(Use `node"))))
+        [
+            str(ROOT / "node_modules" / ".bin" / "sls"),
+            "package",
+            "--stage",
+            "dev",
+            "--package",
+            str(package_dir),
+        ],
+        cwd=ROOT,
+        env={**os.environ, "PATH": f"{venv_bin}{os.pathsep}{os.environ['PATH']}"},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+print(
+    "\n".join(
+        line
+        for line in plain(packaged.stdout + packaged.stderr).splitlines()
+        if line.strip()
+        and "NodeVersionSupportWarning" not in line
+        and not line.startswith(
+            (
+                "versions published",
+                "will require",
+                "To continue",
+                "and security",
+                "More information",
+                "(Use `node",
+            )
+        )
+    )
+)
 packaged.check_returncode()
 print(f"\n{time.perf_counter() - started:.0f} s; wrote:", sorted(p.name for p in package_dir.iterdir()))
 
@@ -423,6 +473,7 @@ pd.Series(Counter(r["Type"] for r in resources.values())).sort_values(ascending=
 # `private: true` there, which becomes `ApiKeyRequired` here: API Gateway rejects a request
 # without a valid `x-api-key` header before it reaches (and costs) a Lambda invocation.
 
+
 # %%
 def path_of(resource_id: dict) -> str:
     """The URL path of an API Gateway resource, from its chain of parents."""
@@ -432,10 +483,17 @@ def path_of(resource_id: dict) -> str:
     return f"{path_of(properties['ParentId'])}/{properties['PathPart']}"
 
 
-methods = pd.DataFrame([{"method": r["Properties"]["HttpMethod"],
-                         "path": path_of(r["Properties"]["ResourceId"]) or "/",
-                         "ApiKeyRequired": r["Properties"].get("ApiKeyRequired", False)}
-                        for r in resources.values() if r["Type"] == "AWS::ApiGateway::Method"])
+methods = pd.DataFrame(
+    [
+        {
+            "method": r["Properties"]["HttpMethod"],
+            "path": path_of(r["Properties"]["ResourceId"]) or "/",
+            "ApiKeyRequired": r["Properties"].get("ApiKeyRequired", False),
+        }
+        for r in resources.values()
+        if r["Type"] == "AWS::ApiGateway::Method"
+    ]
+)
 methods.sort_values(["path", "method"]).set_index(["path", "method"])
 
 
@@ -447,6 +505,7 @@ methods.sort_values(["path", "method"]).set_index(["path", "method"])
 # read and write cars, read the model and work on SmartCat's jobs, and nothing else.
 # `tests/test_iam.py` records every AWS call each function makes and checks both ways: each
 # call is allowed, and each permission is used.
+
 
 # %%
 # extra code – CloudFormation's references ({"Fn::GetAtt": ["CarsTable", "Arn"]}) as short text
@@ -467,8 +526,12 @@ def readable(value) -> str:
 
 role = resources["ApiRole"]["Properties"]
 statements = [s for policy in role["Policies"] for s in policy["PolicyDocument"]["Statement"]]
-pd.DataFrame([{"effect": s["Effect"], "actions": readable(s["Action"]),
-               "resource": readable(s["Resource"])} for s in statements])
+pd.DataFrame(
+    [
+        {"effect": s["Effect"], "actions": readable(s["Action"]), "resource": readable(s["Resource"])}
+        for s in statements
+    ]
+)
 
 # %% [markdown]
 # ## 4. API Gateway and Lambda on your laptop: serverless-offline
@@ -488,10 +551,10 @@ with osls_lock(), Offline(free_port(), free_port(), free_port(), quiet=True) as 
     print("GET /                        →", root.status_code, root.json()["links"])
     no_key = requests.post(f"{offline.url}/cars", json=car, timeout=30)
     print("POST /cars without a key     →", no_key.status_code, no_key.text.strip())
-    with_key = requests.post(f"{offline.url}/cars", json=car, timeout=30,
-                             headers={"x-api-key": LOCAL_API_KEY})
-    print("POST /cars with x-api-key    →", with_key.status_code, "Location:",
-          with_key.headers["Location"])
+    with_key = requests.post(
+        f"{offline.url}/cars", json=car, timeout=30, headers={"x-api-key": LOCAL_API_KEY}
+    )
+    print("POST /cars with x-api-key    →", with_key.status_code, "Location:", with_key.headers["Location"])
 
 # %% [markdown]
 # - `GET /` answers 200, not a redirect: that is the empty-path quirk of notebook 04, mended.
@@ -516,11 +579,18 @@ with osls_lock(), Offline(free_port(), free_port(), free_port(), quiet=True) as 
 # environment: the Makefile sets local AWS's own, and nothing of a real AWS configuration should
 # leak in. This takes about a minute: osls packages again, then moto creates the stack.
 
+
 # %%
 def make(target: str, moto_port: int) -> subprocess.CompletedProcess:
     environment = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    return subprocess.run(["make", "--no-print-directory", target, f"MOTO_PORT={moto_port}"],
-                          cwd=ROOT, env=environment, capture_output=True, text=True, timeout=600)
+    return subprocess.run(
+        ["make", "--no-print-directory", target, f"MOTO_PORT={moto_port}"],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
 
 
 def progress(result: subprocess.CompletedProcess) -> None:
@@ -595,16 +665,19 @@ print(f"\ndeployed and removed in {time.perf_counter() - started:.0f} s")
 top_entries = sizes_by_top(WORK / "sklearn-fat")
 numeric = {name: size for name, size in top_entries.items() if name.startswith(("numpy", "scipy"))}
 numeric_share = sum(numeric.values()) / sum(top_entries.values())
-print(f"{numeric_share:.0%} of {sum(top_entries.values()) / MB:.0f} MB:",
-      ", ".join(f"{name} {size / MB:.1f} MB" for name, size in numeric.items()))
+print(
+    f"{numeric_share:.0%} of {sum(top_entries.values()) / MB:.0f} MB:",
+    ", ".join(f"{name} {size / MB:.1f} MB" for name, size in numeric.items()),
+)
 
 # %% tags=["check"]
 # extra code – checks your answer to exercise 1
 entries = sizes_by_top(WORK / "sklearn-fat")
 expected = sum(s for n, s in entries.items() if n.startswith(("numpy", "scipy"))) / sum(entries.values())
 assert 0 < numeric_share < 1, "numeric_share should be a fraction between 0 and 1, not a percentage"
-assert abs(numeric_share - expected) < 0.005, \
+assert abs(numeric_share - expected) < 0.005, (
     f"expected about {expected:.3f}: count numpy*, scipy* entries, divide by the whole artifact"
+)
 print(f"Correct: {numeric_share:.0%} of the fat artifact is numpy and scipy")
 
 # %% [markdown]
@@ -619,8 +692,7 @@ print(f"Correct: {numeric_share:.0%} of the fat artifact is numpy and scipy")
 # Exercise 2: set largest_files to the five largest files of the portable artifact, as (path, bytes).
 
 portable = WORK / "portable"
-files = [(p.relative_to(portable).as_posix(), p.stat().st_size)
-         for p in portable.rglob("*") if p.is_file()]
+files = [(p.relative_to(portable).as_posix(), p.stat().st_size) for p in portable.rglob("*") if p.is_file()]
 largest_files = sorted(files, key=lambda pair: -pair[1])[:5]
 pd.DataFrame(largest_files, columns=["path", "bytes"])
 
@@ -653,20 +725,25 @@ slimmer = WORK / "sklearn-slimmer"
 shutil.rmtree(slimmer, ignore_errors=True)  # when this cell runs again
 shutil.copytree(WORK / "sklearn-slim", slimmer, symlinks=True)
 tests_saving = slim(slimmer, ("**/tests",))
-print(f"removed {tests_saving / MB:.1f} MB of tests; {tree_size(slimmer) / MB:.1f} MB left, "
-      f"{tree_size(slimmer) / UNZIPPED_LIMIT:.0%} of the unzipped limit")
+print(
+    f"removed {tests_saving / MB:.1f} MB of tests; {tree_size(slimmer) / MB:.1f} MB left, "
+    f"{tree_size(slimmer) / UNZIPPED_LIMIT:.0%} of the unzipped limit"
+)
 if LAMBDA_LIKE:
     print(f"it still answers: cold start {cold_start('sklearn-slimmer', 'sklearn'):.2f} s")
 
 # %% tags=["check"]
 # extra code – checks your answer to exercise 3
 original = WORK / "sklearn-slim"
-in_tests = sum(p.stat().st_size for p in original.rglob("*")
-               if p.is_file() and "tests" in p.relative_to(original).parts)
+in_tests = sum(
+    p.stat().st_size for p in original.rglob("*") if p.is_file() and "tests" in p.relative_to(original).parts
+)
 assert in_tests > 0, "WORK / 'sklearn-slim' has no tests left: slim a copy, not the original"
 assert tests_saving == in_tests, f"expected {in_tests:,} bytes, got {tests_saving:,}"
-print(f"Correct: the tests were {tests_saving / MB:.1f} MB "
-      f"({tests_saving / sizes['sklearn-slim']['unzipped']:.0%} of the slim artifact)")
+print(
+    f"Correct: the tests were {tests_saving / MB:.1f} MB "
+    f"({tests_saving / sizes['sklearn-slim']['unzipped']:.0%} of the slim artifact)"
+)
 
 # %% [markdown]
 # ## Clean up

@@ -139,27 +139,35 @@ print(f"{len(variants)} variants in bench/results.json; baseline {BASELINE}, def
 # %%
 roles = {BASELINE: "baseline", DEFAULT: "default"}
 raw = pd.DataFrame.from_dict(variants, orient="index")
-table = pd.DataFrame({
-    "role": [roles.get(name, "") for name in raw.index],
-    "zipped MB": raw["zip_bytes"] / 1e6,
-    "unzipped MB": raw["unzipped_bytes"] / 1e6,
-    "% of unzipped limit": 100 * raw["unzipped_bytes"] / UNZIPPED_LIMIT,
-    "cold start ms": 1000 * raw["cold_start_s"],
-    "warm p50 ms": raw["warm_p50_ms"],
-    "warm p99 ms": raw["warm_p99_ms"],
-    "peak RSS MB": raw["peak_rss_mb"],
-})
+table = pd.DataFrame(
+    {
+        "role": [roles.get(name, "") for name in raw.index],
+        "zipped MB": raw["zip_bytes"] / 1e6,
+        "unzipped MB": raw["unzipped_bytes"] / 1e6,
+        "% of unzipped limit": 100 * raw["unzipped_bytes"] / UNZIPPED_LIMIT,
+        "cold start ms": 1000 * raw["cold_start_s"],
+        "warm p50 ms": raw["warm_p50_ms"],
+        "warm p99 ms": raw["warm_p99_ms"],
+        "peak RSS MB": raw["peak_rss_mb"],
+    }
+)
 table.round(1)
 
 # %%
 base, default = variants[BASELINE], variants[DEFAULT]
 print(f"default {DEFAULT!r} against baseline {BASELINE!r}:")
-print(f"  cold start {base['cold_start_s']:.2f} s → {default['cold_start_s']:.2f} s: "
-      f"{base['cold_start_s'] / default['cold_start_s']:.1f}× faster")
-print(f"  zip {base['zip_bytes'] / 1e6:.0f} MB → {default['zip_bytes'] / 1e6:.0f} MB, unzipped "
-      f"{base['unzipped_bytes'] / 1e6:.0f} MB → {default['unzipped_bytes'] / 1e6:.0f} MB")
-print(f"  warm p50 {base['warm_p50_ms']:.2f} ms → {default['warm_p50_ms']:.2f} ms, peak RSS "
-      f"{base['peak_rss_mb']:.0f} MB → {default['peak_rss_mb']:.0f} MB")
+print(
+    f"  cold start {base['cold_start_s']:.2f} s → {default['cold_start_s']:.2f} s: "
+    f"{base['cold_start_s'] / default['cold_start_s']:.1f}× faster"
+)
+print(
+    f"  zip {base['zip_bytes'] / 1e6:.0f} MB → {default['zip_bytes'] / 1e6:.0f} MB, unzipped "
+    f"{base['unzipped_bytes'] / 1e6:.0f} MB → {default['unzipped_bytes'] / 1e6:.0f} MB"
+)
+print(
+    f"  warm p50 {base['warm_p50_ms']:.2f} ms → {default['warm_p50_ms']:.2f} ms, peak RSS "
+    f"{base['peak_rss_mb']:.0f} MB → {default['peak_rss_mb']:.0f} MB"
+)
 over = [name for name, v in variants.items() if v["unzipped_bytes"] > UNZIPPED_LIMIT]
 print(f"over Lambda's {UNZIPPED_LIMIT:,}-byte unzipped limit, so not deployable at all: {over}")
 
@@ -178,14 +186,24 @@ fig, ax = plt.subplots(figsize=(8, 5))
 for name, v in variants.items():
     colour = "tab:red" if name.startswith("sklearn") else "tab:green"
     ax.scatter(v["unzipped_bytes"] / 1e6, v["cold_start_s"] * 1000, s=60, color=colour)
-    ax.annotate(f"{name}{' (' + roles[name] + ')' if name in roles else ''}",
-                (v["unzipped_bytes"] / 1e6, v["cold_start_s"] * 1000),
-                textcoords="offset points", xytext=(6, 4), fontsize=9)
-ax.axvline(UNZIPPED_LIMIT / 1e6, color="black", linestyle="--", linewidth=1,
-           label="Lambda's unzipped limit (262 MB)")
-ax.set(xscale="log", yscale="log", xlim=(10, 600), xlabel="unzipped size (MB, log scale)",
-       ylabel="cold start (ms, log scale)",
-       title="Cold start against package size (red: scikit-learn, green: portable model)")
+    ax.annotate(
+        f"{name}{' (' + roles[name] + ')' if name in roles else ''}",
+        (v["unzipped_bytes"] / 1e6, v["cold_start_s"] * 1000),
+        textcoords="offset points",
+        xytext=(6, 4),
+        fontsize=9,
+    )
+ax.axvline(
+    UNZIPPED_LIMIT / 1e6, color="black", linestyle="--", linewidth=1, label="Lambda's unzipped limit (262 MB)"
+)
+ax.set(
+    xscale="log",
+    yscale="log",
+    xlim=(10, 600),
+    xlabel="unzipped size (MB, log scale)",
+    ylabel="cold start (ms, log scale)",
+    title="Cold start against package size (red: scikit-learn, green: portable model)",
+)
 for axis in (ax.xaxis, ax.yaxis):  # plain numbers instead of powers of ten
     axis.set_major_formatter(ticker.FuncFormatter(lambda value, _: f"{value:g}"))
     axis.set_minor_formatter(ticker.NullFormatter())
@@ -202,14 +220,18 @@ plt.show()
 # scikit-learn's source again. The pairs that differ only in their `.pyc`:
 
 # %%
-PAIRS = [("sklearn-fat", "sklearn-slim", "slim: pip's .pyc deleted"),
-         ("portable", "portable-slim", "slim: pip's .pyc deleted"),
-         ("portable", "portable-checked-hash", "pip's .pyc replaced by hash-checked ones")]
+PAIRS = [
+    ("sklearn-fat", "sklearn-slim", "slim: pip's .pyc deleted"),
+    ("portable", "portable-slim", "slim: pip's .pyc deleted"),
+    ("portable", "portable-checked-hash", "pip's .pyc replaced by hash-checked ones"),
+]
 for before, after, change in PAIRS:
     if before in variants and after in variants:
         a, b = variants[before], variants[after]
-        print(f"{before} → {after} ({change}): {b['unzipped_bytes'] / a['unzipped_bytes'] - 1:+.0%} "
-              f"unzipped, cold start {a['cold_start_s']:.2f} s → {b['cold_start_s']:.2f} s")
+        print(
+            f"{before} → {after} ({change}): {b['unzipped_bytes'] / a['unzipped_bytes'] - 1:+.0%} "
+            f"unzipped, cold start {a['cold_start_s']:.2f} s → {b['cold_start_s']:.2f} s"
+        )
 
 # %% [markdown]
 # Sections 4–6 take these results apart, live and in a few seconds each.
@@ -242,8 +264,14 @@ sys.meta_path.insert(0, NoPandas())
 
 def run_python(code: str, *args: str, options: tuple[str, ...] = (), stdin: str = "") -> tuple[str, str]:
     """stdout and stderr of `python OPTIONS -c WITHOUT_PANDAS+code ARGS` run in the repository."""
-    result = subprocess.run([PYTHON, *options, "-c", WITHOUT_PANDAS + code, *args], input=stdin,
-                            capture_output=True, text=True, check=False, cwd=ROOT)
+    result = subprocess.run(
+        [PYTHON, *options, "-c", WITHOUT_PANDAS + code, *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=ROOT,
+    )
     if result.returncode:
         raise RuntimeError(f"the fresh Python failed:\n{result.stderr[-3000:]}")
     return result.stdout, result.stderr
@@ -257,26 +285,36 @@ def import_times(module: str) -> pd.DataFrame:
         if not line.startswith("import time:") or "[us]" in line:  # skip the header
             continue
         self_us, cumulative_us, name = line.removeprefix("import time:").split("|")
-        rows.append({"module": name.strip(), "depth": (len(name) - len(name.lstrip()) - 1) // 2,
-                     "self_ms": int(self_us) / 1000, "cumulative_ms": int(cumulative_us) / 1000})
+        rows.append(
+            {
+                "module": name.strip(),
+                "depth": (len(name) - len(name.lstrip()) - 1) // 2,
+                "self_ms": int(self_us) / 1000,
+                "cumulative_ms": int(cumulative_us) / 1000,
+            }
+        )
     times = pd.DataFrame(rows)
     top_level = times.index[times["depth"] == 0]  # Python's own start-up, then our one import
-    return times.loc[top_level[-2] + 1:].reset_index(drop=True)
+    return times.loc[top_level[-2] + 1 :].reset_index(drop=True)
 
 
 imports = {module: import_times(module) for module in ("sklearn.ensemble", "workshop_app.portable_model")}
 for module, times in imports.items():
     packages = times.groupby(times["module"].str.split(".").str[0])["self_ms"].sum().nlargest(5)
-    print(f"import {module}: {times['cumulative_ms'].iloc[-1]:,.0f} ms, {len(times)} modules; "
-          f"most own time in " + ", ".join(f"{p} {ms:,.0f} ms" for p, ms in packages.items()))
+    print(
+        f"import {module}: {times['cumulative_ms'].iloc[-1]:,.0f} ms, {len(times)} modules; "
+        f"most own time in " + ", ".join(f"{p} {ms:,.0f} ms" for p, ms in packages.items())
+    )
 
 # %%
 sklearn_times = imports["sklearn.ensemble"]
 fig, (chain, by_package) = plt.subplots(1, 2, figsize=(13, 4))
 top = sklearn_times.nlargest(10, "cumulative_ms").iloc[::-1]
 chain.barh(top["module"], top["cumulative_ms"], color="tab:red")
-chain.set(xlabel="cumulative ms (the module and everything it imported)",
-          title="`import sklearn.ensemble`: the ten largest cumulative times")
+chain.set(
+    xlabel="cumulative ms (the module and everything it imported)",
+    title="`import sklearn.ensemble`: the ten largest cumulative times",
+)
 own = sklearn_times.groupby(sklearn_times["module"].str.split(".").str[0])["self_ms"].sum()
 own.nlargest(10).iloc[::-1].plot.barh(ax=by_package, color="tab:gray")
 by_package.set(xlabel="ms of the package's own code", ylabel="", title="The same import, by package")
@@ -353,18 +391,30 @@ rows = features.where(features.notna(), None).to_numpy().tolist()  # None where 
 
 # %%
 weight = document["preprocess"]["numeric"]["columns"].index(FEATURE_NAMES.index("weight"))
-splits = Counter(t for tree in forest["trees"]
-                 for f, t in zip(tree["feature"], tree["threshold"], strict=True) if f == weight)
+splits = Counter(
+    t
+    for tree in forest["trees"]
+    for f, t in zip(tree["feature"], tree["threshold"], strict=True)
+    if f == weight
+)
 threshold = splits.most_common(1)[0][0]
 edge_car = to_row({**example_car(), "weight": math.nextafter(threshold, math.inf)})
-print(f"weight threshold {threshold!r} (in {splits[threshold]} trees); the car weighs "
-      f"{edge_car[FEATURE_NAMES.index('weight')]!r} lb")
+print(
+    f"weight threshold {threshold!r} (in {splits[threshold]} trees); the car weighs "
+    f"{edge_car[FEATURE_NAMES.index('weight')]!r} lb"
+)
 
 # %%
 by_format = {fmt: load_and_predict(fmt, [*rows, edge_car]) for fmt in ("sklearn", "portable")}
-pd.DataFrame({fmt: {"import + load + first prediction (s)": round(out["seconds"], 3),
-                    "heavy libraries imported": ", ".join(out["heavy"]) or "none"}
-              for fmt, out in by_format.items()})
+pd.DataFrame(
+    {
+        fmt: {
+            "import + load + first prediction (s)": round(out["seconds"], 3),
+            "heavy libraries imported": ", ".join(out["heavy"]) or "none",
+        }
+        for fmt, out in by_format.items()
+    }
+)
 
 # %%
 sk, portable = by_format["sklearn"]["predictions"], by_format["portable"]["predictions"]
@@ -373,8 +423,10 @@ print(f"identical predictions, to the last bit: {identical} of {len(sk)} cars")
 
 with mock.patch.object(portable_model, "_float32", lambda value: value):  # compare in float64
     naive = portable_model.PortableModel(document).predict([*rows, edge_car])
-print(f"compared in float64 instead: {sum(a != b for a, b in zip(sk, naive, strict=True))} "
-      f"differ; the edge car {naive[-1]:.4f} mpg, scikit-learn {sk[-1]:.4f} mpg")
+print(
+    f"compared in float64 instead: {sum(a != b for a, b in zip(sk, naive, strict=True))} "
+    f"differ; the edge car {naive[-1]:.4f} mpg, scikit-learn {sk[-1]:.4f} mpg"
+)
 
 # %% [markdown]
 # Same answers, bit for bit, without numpy, scipy or scikit-learn: that is how the function fits
@@ -406,8 +458,10 @@ print(f"compared in float64 instead: {sum(a != b for a, b in zip(sk, naive, stri
 
 # %%
 # extra code – builds the modules, zips them two ways and asks a fresh Python about each .pyc
-MODES = {"timestamp .pyc": py_compile.PycInvalidationMode.TIMESTAMP,
-         "checked-hash .pyc": py_compile.PycInvalidationMode.CHECKED_HASH}
+MODES = {
+    "timestamp .pyc": py_compile.PycInvalidationMode.TIMESTAMP,
+    "checked-hash .pyc": py_compile.PycInvalidationMode.CHECKED_HASH,
+}
 SAVED_AT = {"odd_second": 1_795_000_001.3, "even_second": 1_795_000_002.3}  # seconds since 1970
 
 
@@ -423,8 +477,9 @@ def zip_like_osls(directory: Path, zip_path: Path) -> None:
 def verdict(task: Path, module: str) -> str:
     """What a fresh Python that cannot write .pyc does with `module`'s cached bytecode."""
     code = f"import sys; sys.path.insert(0, {str(task)!r}); import {module}"
-    stderr = subprocess.run([PYTHON, "-B", "-I", "-S", "-v", "-c", code], capture_output=True,
-                            text=True, check=True).stderr
+    stderr = subprocess.run(
+        [PYTHON, "-B", "-I", "-S", "-v", "-c", code], capture_output=True, text=True, check=True
+    ).stderr
     if f"bytecode is stale for {module!r}" in stderr:
         return "stale: compiles the source"
     if any(" matches " in line and line.endswith(f"{module}.py") for line in stderr.splitlines()):
@@ -517,8 +572,10 @@ pd.Series(verdicts).unstack()[list(MODES)]
 # Prices as published by AWS for eu-central-1 (Frankfurt), x86, read 2026-11-22. Free tier ignored.
 LAMBDA_USD_PER_GB_SECOND = 0.0000166667
 LAMBDA_USD_PER_MILLION_REQUESTS = 0.20
-API_GATEWAY_USD_PER_MILLION = {"REST API": 3.50,  # the first 333 million requests a month
-                               "HTTP API": 1.00}
+API_GATEWAY_USD_PER_MILLION = {
+    "REST API": 3.50,  # the first 333 million requests a month
+    "HTTP API": 1.00,
+}
 
 # %% [markdown]
 # And our assumptions. The memory size is the one `serverless.yml` deploys. The benchmark ran on
@@ -541,35 +598,52 @@ def lambda_ms(measured_ms: float, memory_mb: int) -> float:
     return measured_ms * FULL_VCPU_MB / min(memory_mb, FULL_VCPU_MB)
 
 
-def cost_per_million(variant: str, memory_mb: int = MEMORY_MB, api: str = "REST API",
-                     cold_start_every: int = COLD_START_EVERY) -> dict[str, float]:
+def cost_per_million(
+    variant: str, memory_mb: int = MEMORY_MB, api: str = "REST API", cold_start_every: int = COLD_START_EVERY
+) -> dict[str, float]:
     """US dollars per million requests, by item, for a variant of bench/results.json."""
     v = variants[variant]
     cold = 1_000_000 / cold_start_every
-    billed_ms = ((1_000_000 - cold) * math.ceil(lambda_ms(v["warm_p50_ms"], memory_mb))
-                 + cold * math.ceil(lambda_ms(1000 * v["cold_start_s"], memory_mb)))
+    billed_ms = (1_000_000 - cold) * math.ceil(lambda_ms(v["warm_p50_ms"], memory_mb)) + cold * math.ceil(
+        lambda_ms(1000 * v["cold_start_s"], memory_mb)
+    )
     gb_seconds = memory_mb / 1024 * billed_ms / 1000
-    return {"Lambda compute": gb_seconds * LAMBDA_USD_PER_GB_SECOND,
-            "Lambda requests": LAMBDA_USD_PER_MILLION_REQUESTS,
-            "API Gateway": API_GATEWAY_USD_PER_MILLION[api]}
+    return {
+        "Lambda compute": gb_seconds * LAMBDA_USD_PER_GB_SECOND,
+        "Lambda requests": LAMBDA_USD_PER_MILLION_REQUESTS,
+        "API Gateway": API_GATEWAY_USD_PER_MILLION[api],
+    }
 
 
-costs = pd.DataFrame({f"{name} ({roles[name]}), {api}": cost_per_million(name, api=api)
-                      for name in (DEFAULT, BASELINE) for api in API_GATEWAY_USD_PER_MILLION}).T
+costs = pd.DataFrame(
+    {
+        f"{name} ({roles[name]}), {api}": cost_per_million(name, api=api)
+        for name in (DEFAULT, BASELINE)
+        for api in API_GATEWAY_USD_PER_MILLION
+    }
+).T
 costs["total"] = costs.sum(axis=1)
 for name in (DEFAULT, BASELINE):
     v = variants[name]
-    print(f"{name} at {MEMORY_MB} MB: a warm request bills "
-          f"{math.ceil(lambda_ms(v['warm_p50_ms'], MEMORY_MB))} ms, a cold start "
-          f"{math.ceil(lambda_ms(1000 * v['cold_start_s'], MEMORY_MB)):,} ms")
+    print(
+        f"{name} at {MEMORY_MB} MB: a warm request bills "
+        f"{math.ceil(lambda_ms(v['warm_p50_ms'], MEMORY_MB))} ms, a cold start "
+        f"{math.ceil(lambda_ms(1000 * v['cold_start_s'], MEMORY_MB)):,} ms"
+    )
 print(f"US$ per million requests, one cold start per {COLD_START_EVERY:,} requests:")
 costs.round(3)
 
 # %%
-ax = costs.drop(columns="total").iloc[::-1].plot.barh(
-    stacked=True, figsize=(10, 3.5), color=["tab:orange", "tab:olive", "tab:blue"])
-ax.set(xlabel="US$ per million requests", ylabel="",
-       title=f"Cost per million requests at {MEMORY_MB} MB: API Gateway dominates")
+ax = (
+    costs.drop(columns="total")
+    .iloc[::-1]
+    .plot.barh(stacked=True, figsize=(10, 3.5), color=["tab:orange", "tab:olive", "tab:blue"])
+)
+ax.set(
+    xlabel="US$ per million requests",
+    ylabel="",
+    title=f"Cost per million requests at {MEMORY_MB} MB: API Gateway dominates",
+)
 ax.legend(loc="lower right")
 plt.show()
 
@@ -587,13 +661,20 @@ plt.show()
 # shows:
 
 # %%
-pd.DataFrame([{
-    "memory (MB)": memory,
-    f"{BASELINE} cold start (s)": round(lambda_ms(1000 * base["cold_start_s"], memory) / 1000, 2),
-    f"{DEFAULT} cold start (s)": round(lambda_ms(1000 * default["cold_start_s"], memory) / 1000, 2),
-    f"{DEFAULT} warm billed (ms)": math.ceil(lambda_ms(default["warm_p50_ms"], memory)),
-    f"{DEFAULT} Lambda compute (US$/M)": round(cost_per_million(DEFAULT, memory)["Lambda compute"], 4),
-} for memory in MEMORY_SIZES]).set_index("memory (MB)")
+pd.DataFrame(
+    [
+        {
+            "memory (MB)": memory,
+            f"{BASELINE} cold start (s)": round(lambda_ms(1000 * base["cold_start_s"], memory) / 1000, 2),
+            f"{DEFAULT} cold start (s)": round(lambda_ms(1000 * default["cold_start_s"], memory) / 1000, 2),
+            f"{DEFAULT} warm billed (ms)": math.ceil(lambda_ms(default["warm_p50_ms"], memory)),
+            f"{DEFAULT} Lambda compute (US$/M)": round(
+                cost_per_million(DEFAULT, memory)["Lambda compute"], 4
+            ),
+        }
+        for memory in MEMORY_SIZES
+    ]
+).set_index("memory (MB)")
 
 # %% [markdown]
 # At 128 MB the scikit-learn variant would blow through the INIT phase's 10 s (and its peak RSS
@@ -623,12 +704,16 @@ print(f"{requests_per_month:,} requests a month: US${monthly_usd:,.2f}")
 # extra code – checks your answer to exercise 1
 expected = 12_960_000 / 1_000_000 * sum(cost_per_million(DEFAULT).values())
 assert isinstance(monthly_usd, int | float), "monthly_usd should be a number of US dollars"
-assert not math.isclose(monthly_usd, expected * 1_000_000, rel_tol=0.05), \
+assert not math.isclose(monthly_usd, expected * 1_000_000, rel_tol=0.05), (
     "prices are per million requests: divide the number of requests by 1,000,000"
-assert math.isclose(monthly_usd, expected, rel_tol=0.005), \
+)
+assert math.isclose(monthly_usd, expected, rel_tol=0.005), (
     f"expected about US${expected:,.2f}: 5 requests/s × 86,400 s/day × 30 days"
-print(f"Correct: US${monthly_usd:,.2f} a month, "
-      f"US${cost_per_million(DEFAULT)['API Gateway'] * 12.96:,.2f} of it for API Gateway")
+)
+print(
+    f"Correct: US${monthly_usd:,.2f} a month, "
+    f"US${cost_per_million(DEFAULT)['API Gateway'] * 12.96:,.2f} of it for API Gateway"
+)
 
 # %% [markdown]
 # ### Exercise 2: the cheapest memory size
@@ -644,9 +729,11 @@ print(f"Correct: US${monthly_usd:,.2f} a month, "
 candidates = range(128, 3009, 64)
 totals = pd.Series({m: sum(cost_per_million(DEFAULT, memory_mb=m).values()) for m in candidates})
 cheapest_memory_mb = int(totals.idxmin())
-print(f"cheapest: {cheapest_memory_mb} MB, US${totals.min():.4f} per million "
-      f"(at {MEMORY_MB} MB: US${totals[MEMORY_MB]:.4f}); cold start there "
-      f"{lambda_ms(1000 * default['cold_start_s'], cheapest_memory_mb) / 1000:.2f} s")
+print(
+    f"cheapest: {cheapest_memory_mb} MB, US${totals.min():.4f} per million "
+    f"(at {MEMORY_MB} MB: US${totals[MEMORY_MB]:.4f}); cold start there "
+    f"{lambda_ms(1000 * default['cold_start_s'], cheapest_memory_mb) / 1000:.2f} s"
+)
 ax = totals.plot(marker=".", figsize=(9, 3))
 ax.set(xlabel="memory (MB)", ylabel="US$ per million", title=f"{DEFAULT}: cost against memory")
 plt.show()
@@ -662,8 +749,9 @@ def total(memory):
 
 
 lowest = min(total(m) for m in sizes)
-assert math.isclose(total(cheapest_memory_mb), lowest, rel_tol=1e-12), \
+assert math.isclose(total(cheapest_memory_mb), lowest, rel_tol=1e-12), (
     f"{cheapest_memory_mb} MB costs US${total(cheapest_memory_mb):.5f}, another size US${lowest:.5f}"
+)
 print(f"Correct: {cheapest_memory_mb} MB, US${lowest:.4f} per million requests")
 
 # %% [markdown] tags=["solution"]
@@ -692,14 +780,17 @@ print(f"the default's zip is {zip_times_smaller:.1f}× smaller; over the limit: 
 # %% tags=["check"]
 # extra code – checks your answer to exercise 3
 assert zip_times_smaller > 1, "divide the baseline's zip_bytes by the default's"
-assert math.isclose(zip_times_smaller, base["zip_bytes"] / default["zip_bytes"], rel_tol=1e-6), \
+assert math.isclose(zip_times_smaller, base["zip_bytes"] / default["zip_bytes"], rel_tol=1e-6), (
     "compare the zipped sizes (zip_bytes), baseline over default"
-assert sorted(over_limit) == sorted(n for n, v in variants.items()
-                                    if v["unzipped_bytes"] > UNZIPPED_LIMIT), \
+)
+assert sorted(over_limit) == sorted(n for n, v in variants.items() if v["unzipped_bytes"] > UNZIPPED_LIMIT), (
     f"compare each variant's unzipped_bytes with UNZIPPED_LIMIT ({UNZIPPED_LIMIT:,} bytes)"
-print(f"Correct: {zip_times_smaller:.1f}× smaller; {over_limit or 'no variant'} cannot be deployed "
-      f"as a zip; {[n for n, v in variants.items() if v['zip_bytes'] > ZIPPED_LIMIT]} "
-      "could not be uploaded directly")
+)
+print(
+    f"Correct: {zip_times_smaller:.1f}× smaller; {over_limit or 'no variant'} cannot be deployed "
+    f"as a zip; {[n for n, v in variants.items() if v['zip_bytes'] > ZIPPED_LIMIT]} "
+    "could not be uploaded directly"
+)
 
 # %% [markdown]
 # ## Key points

@@ -89,8 +89,7 @@ def show_pages(paths_and_titles, scale=0.9):
 
 # %%
 counts = pd.DataFrame(recipe["counts"]).T
-print(f"seed {recipe['seed']}, {recipe['size']} documents per class, "
-      f"{recipe['bundles']['files']} bundles")
+print(f"seed {recipe['seed']}, {recipe['size']} documents per class, {recipe['bundles']['files']} bundles")
 display(counts)
 
 # %% [markdown]
@@ -99,9 +98,13 @@ display(counts)
 # income tax. Both carry names, addresses, dates and euro amounts — like every other class:
 
 # %%
-show_pages([(CORPUS / "payslip" / "payslip-0001.pdf", "payslip"),
-            (CORPUS / "salary_certificate" / "salary_certificate-0001.pdf", "salary_certificate"),
-            (CORPUS / "expose" / "expose-0001.pdf", "expose (page 1)")])
+show_pages(
+    [
+        (CORPUS / "payslip" / "payslip-0001.pdf", "payslip"),
+        (CORPUS / "salary_certificate" / "salary_certificate-0001.pdf", "salary_certificate"),
+        (CORPUS / "expose" / "expose-0001.pdf", "expose (page 1)"),
+    ]
+)
 
 # %% [markdown]
 # A quarter of the documents also exist as a **scan**: rasterised at 150 dpi, slightly rotated,
@@ -132,8 +135,10 @@ print(f"text layer: {text_ms:.1f} ms, method={from_text_layer.method!r}")
 print(f"OCR:        {ocr_s:.2f} s,  method={from_ocr.method!r}")
 words = set(re.findall(r"\w{4,}", from_text_layer.text))
 found = set(re.findall(r"\w{4,}", from_ocr.text))
-print(f"OCR found {len(words & found) / len(words):.0%} of the text layer's words; missed e.g. "
-      f"{sorted(words - found)[:8]}")
+print(
+    f"OCR found {len(words & found) / len(words):.0%} of the text layer's words; missed e.g. "
+    f"{sorted(words - found)[:8]}"
+)
 print("--- OCR, first lines ---")
 print("\n".join(from_ocr.text.strip().splitlines()[:8]))
 
@@ -153,8 +158,10 @@ corpus = read_corpus(CORPUS)
 train_docs, test_docs = split_documents(corpus, prefer=set(scans))
 train = [p for p in corpus.pages if p.document in train_docs]
 test = [p for p in corpus.pages if p.document in test_docs]
-print(f"{len(corpus.pages)} pages from {len(corpus.documents())} documents; "
-      f"train {len(train)} pages / {len(train_docs)} docs, test {len(test)} pages / {len(test_docs)} docs")
+print(
+    f"{len(corpus.pages)} pages from {len(corpus.documents())} documents; "
+    f"train {len(train)} pages / {len(train_docs)} docs, test {len(test)} pages / {len(test_docs)} docs"
+)
 Counter(p.label for p in train)
 
 # %% [markdown]
@@ -166,8 +173,9 @@ Counter(p.label for p in train)
 # rare class counts as much as a frequent one.
 
 # %%
-table = pd.DataFrame(compare([p.text for p in train], [p.label for p in train],
-                             [p.document for p in train])).set_index("model")
+table = pd.DataFrame(
+    compare([p.text for p in train], [p.label for p in train], [p.document for p in train])
+).set_index("model")
 display(table)
 
 # %% [markdown]
@@ -196,15 +204,22 @@ scan_predicted = model.predict([p.text for p in scan_test])
 digital_scores = scores([p.label for p in test], list(predicted), classes)
 scanned_scores = scores([p.label for p in scan_test], list(scan_predicted), classes)
 pd.DataFrame({"digital": digital_scores, "scanned (OCR)": scanned_scores}).loc[
-    ["macro_f1", "accuracy", "n_pages"]]
+    ["macro_f1", "accuracy", "n_pages"]
+]
 
 # %%
 fig, axes = plt.subplots(1, 2, figsize=(15, 6))
-for ax, (name, true, pred) in zip(axes, [
+for ax, (name, true, pred) in zip(
+    axes,
+    [
         ("digital", [p.label for p in test], predicted),
-        ("scanned (OCR)", [p.label for p in scan_test], scan_predicted)], strict=True):
-    ConfusionMatrixDisplay.from_predictions(true, pred, labels=classes, ax=ax, colorbar=False,
-                                            xticks_rotation=60)
+        ("scanned (OCR)", [p.label for p in scan_test], scan_predicted),
+    ],
+    strict=True,
+):
+    ConfusionMatrixDisplay.from_predictions(
+        true, pred, labels=classes, ax=ax, colorbar=False, xticks_rotation=60
+    )
     ax.set_title(f"held-out pages, {name}")
 plt.tight_layout()
 plt.show()
@@ -241,8 +256,11 @@ def why(text, true, pred, top=8):
     return [(names[i], round(float(push[i]), 3)) for i in order if push[i] > 0]
 
 
-mistakes = [(p, pred) for p, pred in zip(test + scan_test, list(predicted) + list(scan_predicted),
-                                          strict=True) if pred != p.label]
+mistakes = [
+    (p, pred)
+    for p, pred in zip(test + scan_test, list(predicted) + list(scan_predicted), strict=True)
+    if pred != p.label
+]
 print(f"{len(mistakes)} misclassified held-out pages")
 for page, pred in mistakes[:5]:
     print(f"\n{page.document} page {page.page} ({page.method}): true {page.label}, predicted {pred}")
@@ -261,10 +279,18 @@ for page, pred in mistakes[:5]:
 
 # %%
 artifact = Path(tempfile.mkdtemp(prefix="smartcat-"))
-manifest = save_model(model, artifact, best, {"macro_f1": digital_scores["macro_f1"],
-                                              "accuracy": digital_scores["accuracy"],
-                                              "classes": classes, "n_train": len(train),
-                                              "n_test": len(test)})
+manifest = save_model(
+    model,
+    artifact,
+    best,
+    {
+        "macro_f1": digital_scores["macro_f1"],
+        "accuracy": digital_scores["accuracy"],
+        "classes": classes,
+        "n_train": len(train),
+        "n_test": len(test),
+    },
+)
 print(json.dumps({k: manifest[k] for k in ("model", "model_id", "classes", "files")}, indent=1))
 started = time.perf_counter()
 portable = PageClassifier.load(artifact)
@@ -306,15 +332,22 @@ except ClassifierUnavailable as error:
 
 words_model = candidates()["logistic regression · words"]
 words_model.fit([p.text for p in train], [p.label for p in train])
-words_scanned_f1 = scores([p.label for p in scan_test],
-                          list(words_model.predict([p.text for p in scan_test])), classes)["macro_f1"]
-print(f"words only, scanned pages: macro-F1 {words_scanned_f1:.3f} "
-      f"(deployed model: {scanned_scores['macro_f1']:.3f})")
+words_scanned_f1 = scores(
+    [p.label for p in scan_test], list(words_model.predict([p.text for p in scan_test])), classes
+)["macro_f1"]
+print(
+    f"words only, scanned pages: macro-F1 {words_scanned_f1:.3f} "
+    f"(deployed model: {scanned_scores['macro_f1']:.3f})"
+)
 
 # %% tags=["check"]
 assert 0 <= words_scanned_f1 <= 1
-assert words_scanned_f1 == scores([p.label for p in scan_test],
-                                  list(words_model.predict([p.text for p in scan_test])), classes)["macro_f1"]
+assert (
+    words_scanned_f1
+    == scores([p.label for p in scan_test], list(words_model.predict([p.text for p in scan_test])), classes)[
+        "macro_f1"
+    ]
+)
 
 # %% tags=["solution"]
 # Exercise 2: which two classes does the model confuse most on the digital held-out pages?

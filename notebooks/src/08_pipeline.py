@@ -59,8 +59,11 @@ pipeline = handlers.pipeline()  # what the Lambda entry points use: jobs, files,
 # extra code – a customer's upload: a payslip, a 2-page bank statement, a scanned ID card
 def customer_pdf() -> bytes:
     bundle = pdfium.PdfDocument.new()
-    for data in (render_document("payslip", 21), render_document("bank_statement", 22),
-                 scan(render_document("id_card", 23), 23)):
+    for data in (
+        render_document("payslip", 21),
+        render_document("bank_statement", 22),
+        scan(render_document("id_card", 23), 23),
+    ):
         bundle.import_pages(pdfium.PdfDocument(data))
     buffer = io.BytesIO()
     bundle.save(buffer)
@@ -94,19 +97,33 @@ STEPS = [  # (x, y, name, what it does)
 ]
 fig, ax = plt.subplots(figsize=(12, 3.6))
 for x, y, name, what in STEPS:
-    ax.add_patch(FancyBboxPatch((x - 1, y - 0.45), 2, 0.9, boxstyle="round,pad=0.05",
-                                facecolor="#dbeafe" if y > 1 else "#fef3c7", edgecolor="#1e3a8a"))
+    ax.add_patch(
+        FancyBboxPatch(
+            (x - 1, y - 0.45),
+            2,
+            0.9,
+            boxstyle="round,pad=0.05",
+            facecolor="#dbeafe" if y > 1 else "#fef3c7",
+            edgecolor="#1e3a8a",
+        )
+    )
     ax.text(x, y + 0.12, name, ha="center", va="center", fontsize=10, weight="bold")
     ax.text(x, y - 0.75, what, ha="center", va="top", fontsize=8, color="#374151")
-for (x1, y1, *_), (x2, y2, *_), label in [(STEPS[0], STEPS[1], "put"),
-                                          (STEPS[1], STEPS[2], "split queue"),
-                                          (STEPS[2], STEPS[3], "pages queue"),
-                                          (STEPS[3], STEPS[4], "aggregate queue")]:
-    ax.add_patch(FancyArrowPatch((x1 + 1.05, y1), (x2 - 1.05, y2), arrowstyle="-|>",
-                                 mutation_scale=15, color="#1e3a8a"))
+for (x1, y1, *_), (x2, y2, *_), label in [
+    (STEPS[0], STEPS[1], "put"),
+    (STEPS[1], STEPS[2], "split queue"),
+    (STEPS[2], STEPS[3], "pages queue"),
+    (STEPS[3], STEPS[4], "aggregate queue"),
+]:
+    ax.add_patch(
+        FancyArrowPatch(
+            (x1 + 1.05, y1), (x2 - 1.05, y2), arrowstyle="-|>", mutation_scale=15, color="#1e3a8a"
+        )
+    )
     ax.text((x1 + x2) / 2, y1 + 0.6, label, ha="center", fontsize=8, color="#1e3a8a")
-ax.add_patch(FancyArrowPatch((8.0, 1.55), (8.0, 0.75), arrowstyle="<|-|>", mutation_scale=12,
-                             color="#92400e"))
+ax.add_patch(
+    FancyArrowPatch((8.0, 1.55), (8.0, 0.75), arrowstyle="<|-|>", mutation_scale=12, color="#92400e")
+)
 ax.set_xlim(-0.7, 11.7)
 ax.set_ylim(-0.6, 3.0)
 ax.axis("off")
@@ -194,8 +211,13 @@ print(json.dumps(output["documents"], indent=2))
 # %%
 job = pipeline.jobs.get(job_id)
 duplicate = {"Records": [{**page_records[0], "messageId": "again"}]}
-print(handlers.page(duplicate, None), "- done before:", job["pages_done"], "- now:",
-      pipeline.jobs.get(job_id)["pages_done"])
+print(
+    handlers.page(duplicate, None),
+    "- done before:",
+    job["pages_done"],
+    "- now:",
+    pipeline.jobs.get(job_id)["pages_done"],
+)
 
 # %% [markdown]
 # Counted once. Two mechanisms make that true even when two workers handle copies *at the same
@@ -224,8 +246,7 @@ print("record page 1 again:", pipeline.jobs.record_page(job_id, 1, {"label": "x"
 # %%
 broken = client.post("/jobs", data=pdf, headers={"Content-Type": "application/pdf"}).get_json()
 worker.poll("split")
-boto3.client("s3").delete_object(Bucket=os.environ["DOCUMENTS_BUCKET"],
-                                 Key=page_key(broken["job_id"], 2))
+boto3.client("s3").delete_object(Bucket=os.environ["DOCUMENTS_BUCKET"], Key=page_key(broken["job_id"], 2))
 received = worker.receive("page")
 poison = next(r for r in received if json.loads(r["body"])["page"] == 2)
 third = {**poison, "attributes": {**poison["attributes"], "ApproximateReceiveCount": "3"}}
@@ -243,6 +264,7 @@ print(json.dumps(client.get(f"/jobs/{broken['job_id']}").get_json(), indent=2))
 # The output's `documents` joins *consecutive* pages with the same label. Write
 # `group(labels)` that turns a list of page labels (page 1 first) into that list of
 # `{"label", "first_page", "last_page"}` dictionaries.
+
 
 # %% tags=["solution"]
 # Exercise 1: define group(labels) -> list of {"label", "first_page", "last_page"}.
@@ -262,7 +284,8 @@ assert group([]) == []
 assert group(["payslip", "payslip", "id_card", "payslip"]) == [
     {"label": "payslip", "first_page": 1, "last_page": 2},
     {"label": "id_card", "first_page": 3, "last_page": 3},
-    {"label": "payslip", "first_page": 4, "last_page": 4}]
+    {"label": "payslip", "first_page": 4, "last_page": 4},
+]
 assert group([p["label"] for p in output["pages"]]) == output["documents"]
 print("Correct: the same documents as the pipeline's")
 
@@ -276,8 +299,7 @@ print("Correct: the same documents as the pipeline's")
 
 # %% tags=["solution"]
 # Exercise 2: upload pdf, handle every batch twice, set twice_id to the job id.
-twice_id = client.post("/jobs", data=pdf, headers={"Content-Type": "application/pdf"}
-                       ).get_json()["job_id"]
+twice_id = client.post("/jobs", data=pdf, headers={"Content-Type": "application/pdf"}).get_json()["job_id"]
 for name in ("split", "page", "aggregate"):
     while records := worker.receive(name):
         worker.handle(name, records)

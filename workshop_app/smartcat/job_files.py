@@ -52,10 +52,16 @@ class JobFiles:
             from botocore.config import Config
 
             # Signature v4 for presigned URLs (every region accepts it; some accept nothing else).
-            self._client = boto3.client("s3", config=Config(
-                # 2 tries of at most 1 s + 4 s: an upload fails before the API's 10 s timeout.
-                signature_version="s3v4", connect_timeout=1, read_timeout=4,
-                retries={"total_max_attempts": 2, "mode": "standard"}))
+            self._client = boto3.client(
+                "s3",
+                config=Config(
+                    # 2 tries of at most 1 s + 4 s: an upload fails before the API's 10 s timeout.
+                    signature_version="s3v4",
+                    connect_timeout=1,
+                    read_timeout=4,
+                    retries={"total_max_attempts": 2, "mode": "standard"},
+                ),
+            )
         return self._client
 
     def _call(self, method: str, **kwargs):
@@ -83,9 +89,10 @@ class JobFiles:
     def presigned_upload(self, job_id: str, expires_in: int) -> str:
         """A URL that accepts one `PUT` of the PDF (with `Content-Type: application/pdf`)."""
         return self.client.generate_presigned_url(
-            "put_object", ExpiresIn=expires_in,
-            Params={"Bucket": self.bucket, "Key": upload_key(job_id),
-                    "ContentType": "application/pdf"})
+            "put_object",
+            ExpiresIn=expires_in,
+            Params={"Bucket": self.bucket, "Key": upload_key(job_id), "ContentType": "application/pdf"},
+        )
 
     def upload_size(self, job_id: str) -> int | None:
         try:
@@ -99,15 +106,18 @@ class JobFiles:
     # -- pages and output --------------------------------------------------------------------
 
     def put_page(self, job_id: str, page: int, data: bytes) -> None:
-        self._call("put_object", Key=page_key(job_id, page), Body=data,
-                   ContentType="application/pdf")
+        self._call("put_object", Key=page_key(job_id, page), Body=data, ContentType="application/pdf")
 
     def get_page(self, job_id: str, page: int) -> bytes:
         return self._call("get_object", Key=page_key(job_id, page))["Body"].read()
 
     def put_output(self, job_id: str, output: dict) -> None:
-        self._call("put_object", Key=output_key(job_id), ContentType="application/json",
-                   Body=json.dumps(output, separators=(",", ":")).encode())
+        self._call(
+            "put_object",
+            Key=output_key(job_id),
+            ContentType="application/json",
+            Body=json.dumps(output, separators=(",", ":")).encode(),
+        )
 
     def get_output(self, job_id: str) -> dict:
         return json.loads(self._call("get_object", Key=output_key(job_id))["Body"].read())
@@ -116,12 +126,15 @@ class JobFiles:
         """Delete the upload and everything under jobs/<job_id>/; the number of objects deleted."""
         keys = [upload_key(job_id)]
         pages = self.client.get_paginator("list_objects_v2").paginate(
-            Bucket=self.bucket, Prefix=f"{JOBS}{job_id}/")
+            Bucket=self.bucket, Prefix=f"{JOBS}{job_id}/"
+        )
         try:
             keys += [obj["Key"] for page in pages for obj in page.get("Contents", [])]
         except Exception as e:  # noqa: BLE001 (boto3's errors, mapped like _call's)
             raise StorageUnavailable(f"cannot list the job's files: {e}") from e
         for start in range(0, len(keys), 1000):
-            self._call("delete_objects", Delete={
-                "Objects": [{"Key": k} for k in keys[start:start + 1000]], "Quiet": True})
+            self._call(
+                "delete_objects",
+                Delete={"Objects": [{"Key": k} for k in keys[start : start + 1000]], "Quiet": True},
+            )
         return len(keys)

@@ -21,8 +21,13 @@ from ..storage import ATTEMPTS, TIMEOUTS, StorageUnavailable
 JOB = "job"
 PENDING, RUNNING, DONE, FAILED = "pending", "running", "done", "failed"
 TERMINAL = (DONE, FAILED)
-_BUSY = {"ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded",
-         "InternalServerError", "ServiceUnavailable"}
+_BUSY = {
+    "ProvisionedThroughputExceededException",
+    "ThrottlingException",
+    "RequestLimitExceeded",
+    "InternalServerError",
+    "ServiceUnavailable",
+}
 
 
 def page_item(page: int) -> str:
@@ -61,8 +66,10 @@ class JobStore:
             from botocore.config import Config
 
             # The API's limits (storage.py): give up well within the function's 10 s timeout.
-            self._client = boto3.client("dynamodb", config=Config(
-                **TIMEOUTS, retries={"total_max_attempts": ATTEMPTS, "mode": "standard"}))
+            self._client = boto3.client(
+                "dynamodb",
+                config=Config(**TIMEOUTS, retries={"total_max_attempts": ATTEMPTS, "mode": "standard"}),
+            )
         return self._client
 
     # -- low level ---------------------------------------------------------------------------
@@ -96,8 +103,11 @@ class JobStore:
         from boto3.dynamodb.types import TypeSerializer
 
         serializer = TypeSerializer()
-        return {k: serializer.serialize(Decimal(str(v)) if isinstance(v, float) else v)
-                for k, v in item.items() if v is not None}
+        return {
+            k: serializer.serialize(Decimal(str(v)) if isinstance(v, float) else v)
+            for k, v in item.items()
+            if v is not None
+        }
 
     @staticmethod
     def _deserialize(item: dict) -> dict:
@@ -114,20 +124,36 @@ class JobStore:
 
     # -- jobs --------------------------------------------------------------------------------
 
-    def create(self, job_id: str, *, pages_total: int | None = None, size: int | None = None,
-               source: str) -> dict:
+    def create(
+        self, job_id: str, *, pages_total: int | None = None, size: int | None = None, source: str
+    ) -> dict:
         """A new `pending` job. `pages_total` is known when the API has already opened the PDF."""
         now = now_iso()
-        job = {"job_id": job_id, "item": JOB, "status": PENDING, "pages_total": pages_total,
-               "pages_done": 0, "pages_failed": 0, "bytes": size, "source": source,
-               "created_at": now, "updated_at": now, "expires_at": self._expires_at()}
-        self._call("put_item", TableName=self.table_name, Item=self._serialize(job),
-                   ConditionExpression="attribute_not_exists(job_id)")
+        job = {
+            "job_id": job_id,
+            "item": JOB,
+            "status": PENDING,
+            "pages_total": pages_total,
+            "pages_done": 0,
+            "pages_failed": 0,
+            "bytes": size,
+            "source": source,
+            "created_at": now,
+            "updated_at": now,
+            "expires_at": self._expires_at(),
+        }
+        self._call(
+            "put_item",
+            TableName=self.table_name,
+            Item=self._serialize(job),
+            ConditionExpression="attribute_not_exists(job_id)",
+        )
         return job
 
     def get(self, job_id: str) -> dict | None:
-        item = self._call("get_item", TableName=self.table_name, Key=self._key(job_id),
-                          ConsistentRead=True).get("Item")
+        item = self._call(
+            "get_item", TableName=self.table_name, Key=self._key(job_id), ConsistentRead=True
+        ).get("Item")
         return self._deserialize(item) if item else None
 
     def start(self, job_id: str, pages_total: int) -> bool:
@@ -135,14 +161,20 @@ class JobStore:
         (a repeated split message resumes the fan-out); false when the job is gone or over."""
         try:
             self._call(
-                "update_item", TableName=self.table_name, Key=self._key(job_id),
+                "update_item",
+                TableName=self.table_name,
+                Key=self._key(job_id),
                 UpdateExpression="SET #s = :running, pages_total = :n, updated_at = :now",
                 ConditionExpression="attribute_exists(job_id) AND (#s = :pending OR "
-                                    "(#s = :running AND pages_total = :n))",
+                "(#s = :running AND pages_total = :n))",
                 ExpressionAttributeNames={"#s": "status"},
-                ExpressionAttributeValues={":running": {"S": RUNNING}, ":pending": {"S": PENDING},
-                                           ":n": {"N": str(pages_total)},
-                                           ":now": {"S": now_iso()}})
+                ExpressionAttributeValues={
+                    ":running": {"S": RUNNING},
+                    ":pending": {"S": PENDING},
+                    ":n": {"N": str(pages_total)},
+                    ":now": {"S": now_iso()},
+                },
+            )
         except _Conflict:
             return False
         return True
@@ -156,18 +188,27 @@ class JobStore:
         return self._end(job_id, FAILED, reason, from_states=(PENDING, RUNNING))
 
     def _end(self, job_id: str, status: str, reason: str | None, from_states: tuple) -> bool:
-        values = {":status": {"S": status}, ":now": {"S": now_iso()},
-                  **{f":from{i}": {"S": s} for i, s in enumerate(from_states)}}
+        values = {
+            ":status": {"S": status},
+            ":now": {"S": now_iso()},
+            **{f":from{i}": {"S": s} for i, s in enumerate(from_states)},
+        }
         update = "SET #s = :status, updated_at = :now"
         if reason:
             update += ", reason = :reason"
             values[":reason"] = {"S": reason[:1000]}
         try:
-            self._call("update_item", TableName=self.table_name, Key=self._key(job_id),
-                       UpdateExpression=update,
-                       ConditionExpression="attribute_exists(job_id) AND #s IN (" +
-                                           ", ".join(f":from{i}" for i in range(len(from_states))) + ")",
-                       ExpressionAttributeNames={"#s": "status"}, ExpressionAttributeValues=values)
+            self._call(
+                "update_item",
+                TableName=self.table_name,
+                Key=self._key(job_id),
+                UpdateExpression=update,
+                ConditionExpression="attribute_exists(job_id) AND #s IN ("
+                + ", ".join(f":from{i}" for i in range(len(from_states)))
+                + ")",
+                ExpressionAttributeNames={"#s": "status"},
+                ExpressionAttributeValues=values,
+            )
         except _Conflict:
             return False
         return True
@@ -181,10 +222,11 @@ class JobStore:
         self._call("delete_item", TableName=self.table_name, Key=self._key(job_id))
         pages = [k for k in keys if k["item"]["S"] != JOB]
         for start in range(0, len(pages), 25):
-            requests = [{"DeleteRequest": {"Key": k}} for k in pages[start:start + 25]]
+            requests = [{"DeleteRequest": {"Key": k}} for k in pages[start : start + 25]]
             for _ in range(5):
-                unprocessed = self._call("batch_write_item", RequestItems={
-                    self.table_name: requests}).get("UnprocessedItems", {})
+                unprocessed = self._call("batch_write_item", RequestItems={self.table_name: requests}).get(
+                    "UnprocessedItems", {}
+                )
                 requests = unprocessed.get(self.table_name, [])
                 if not requests:
                     break
@@ -194,9 +236,13 @@ class JobStore:
     # -- pages -------------------------------------------------------------------------------
 
     def has_page(self, job_id: str, page: int) -> bool:
-        return "Item" in self._call("get_item", TableName=self.table_name,
-                                    Key=self._key(job_id, page_item(page)), ConsistentRead=True,
-                                    ProjectionExpression="job_id")
+        return "Item" in self._call(
+            "get_item",
+            TableName=self.table_name,
+            Key=self._key(job_id, page_item(page)),
+            ConsistentRead=True,
+            ProjectionExpression="job_id",
+        )
 
     def record_page(self, job_id: str, page: int, result: dict, *, failed: bool = False) -> bool:
         """Store a page's result and count it on its job, atomically and at most once.
@@ -204,9 +250,14 @@ class JobStore:
         True when this call recorded it; false when the page already had a result (a repeated
         message) or the job is no longer running (deleted, or already over).
         """
-        record = {"job_id": job_id, "item": page_item(page), "page": page,
-                  "status": FAILED if failed else DONE, **result,
-                  "expires_at": self._expires_at()}
+        record = {
+            "job_id": job_id,
+            "item": page_item(page),
+            "page": page,
+            "status": FAILED if failed else DONE,
+            **result,
+            "expires_at": self._expires_at(),
+        }
         counter = "pages_failed" if failed else "pages_done"
         for attempt in range(6):
             try:
@@ -214,22 +265,38 @@ class JobStore:
             except _Contention:
                 if attempt == 5:
                     raise
-                time.sleep(0.05 * 2 ** attempt)
+                time.sleep(0.05 * 2**attempt)
         raise AssertionError("unreachable")
 
     def _record(self, record: dict, counter: str) -> bool:
         job_id = record["job_id"]
         try:
-            self._call("transact_write_items", TransactItems=[
-                {"Put": {"TableName": self.table_name, "Item": self._serialize(record),
-                         "ConditionExpression": "attribute_not_exists(job_id)"}},
-                {"Update": {"TableName": self.table_name, "Key": self._key(job_id),
+            self._call(
+                "transact_write_items",
+                TransactItems=[
+                    {
+                        "Put": {
+                            "TableName": self.table_name,
+                            "Item": self._serialize(record),
+                            "ConditionExpression": "attribute_not_exists(job_id)",
+                        }
+                    },
+                    {
+                        "Update": {
+                            "TableName": self.table_name,
+                            "Key": self._key(job_id),
                             "UpdateExpression": f"ADD {counter} :one SET updated_at = :now",
                             "ConditionExpression": "#s = :running",
                             "ExpressionAttributeNames": {"#s": "status"},
-                            "ExpressionAttributeValues": {":one": {"N": "1"},
-                                                          ":running": {"S": RUNNING},
-                                                          ":now": {"S": now_iso()}}}}])
+                            "ExpressionAttributeValues": {
+                                ":one": {"N": "1"},
+                                ":running": {"S": RUNNING},
+                                ":now": {"S": now_iso()},
+                            },
+                        }
+                    },
+                ],
+            )
         except _Conflict:
             return False
         return True
@@ -239,9 +306,12 @@ class JobStore:
         return sorted(self._query(job_id, prefix="page#"), key=lambda p: p["page"])
 
     def _query(self, job_id: str, prefix: str | None) -> list[dict]:
-        kwargs = {"TableName": self.table_name, "ConsistentRead": True,
-                  "KeyConditionExpression": "job_id = :j",
-                  "ExpressionAttributeValues": {":j": {"S": job_id}}}
+        kwargs = {
+            "TableName": self.table_name,
+            "ConsistentRead": True,
+            "KeyConditionExpression": "job_id = :j",
+            "ExpressionAttributeValues": {":j": {"S": job_id}},
+        }
         if prefix:
             kwargs["KeyConditionExpression"] += " AND begins_with(#i, :p)"
             kwargs["ExpressionAttributeNames"] = {"#i": "item"}

@@ -63,8 +63,7 @@ def open_pdf(data: bytes, *, max_pages: int | None = None) -> pdfium.PdfDocument
         # PDFium's error code (FPDF_GetLastError) is stale when it refuses a PDF without pages
         # (it still says the previous failure, or "Success"): judge by the bytes instead.
         if b"/Encrypt" in data:
-            raise PdfRejected("the PDF is encrypted; upload it without a password",
-                              "encrypted") from None
+            raise PdfRejected("the PDF is encrypted; upload it without a password", "encrypted") from None
         if re.search(rb"/Count\s+0\b", data) and not re.search(rb"/Count\s+[1-9]", data):
             raise PdfRejected("the PDF has no pages", "no_pages") from None
         raise PdfRejected("the PDF is corrupt and cannot be opened", "corrupt") from None
@@ -81,12 +80,13 @@ def open_pdf(data: bytes, *, max_pages: int | None = None) -> pdfium.PdfDocument
             document.get_page_size(index)
         except pdfium.PdfiumError:
             document.close()
-            raise PdfRejected(f"the PDF is corrupt: its page tree says {pages:,} pages, but page "
-                              f"{index + 1:,} is missing", "corrupt") from None
+            raise PdfRejected(
+                f"the PDF is corrupt: its page tree says {pages:,} pages, but page {index + 1:,} is missing",
+                "corrupt",
+            ) from None
     if over:
         document.close()
-        raise PdfRejected(f"the PDF has {pages:,} pages; the limit is {max_pages:,}",
-                          "too_many_pages")
+        raise PdfRejected(f"the PDF has {pages:,} pages; the limit is {max_pages:,}", "too_many_pages")
     return document
 
 
@@ -226,10 +226,18 @@ def _lzw(chunks: Iterable[bytes]) -> Iterator[bytes]:
         yield bytes(out)
 
 
-_DECODERS = {b"FlateDecode": _inflate, b"Fl": _inflate, b"LZWDecode": _lzw, b"LZW": _lzw,
-             b"RunLengthDecode": _run_length, b"RL": _run_length,
-             b"ASCII85Decode": _ascii85, b"A85": _ascii85,
-             b"ASCIIHexDecode": _ascii_hex, b"AHx": _ascii_hex}
+_DECODERS = {
+    b"FlateDecode": _inflate,
+    b"Fl": _inflate,
+    b"LZWDecode": _lzw,
+    b"LZW": _lzw,
+    b"RunLengthDecode": _run_length,
+    b"RL": _run_length,
+    b"ASCII85Decode": _ascii85,
+    b"A85": _ascii85,
+    b"ASCIIHexDecode": _ascii_hex,
+    b"AHx": _ascii_hex,
+}
 
 
 def _stream_data(data: bytes, start: int, dictionary: bytes) -> bytes:
@@ -288,7 +296,7 @@ def decoded_size(data: bytes, limit: int) -> int:
     for match in _STREAM.finditer(data):
         head = data[max(0, match.start() - 4096) : match.start()]
         objects = list(_OBJ.finditer(head))
-        dictionary = head[objects[-1].end():] if objects else head
+        dictionary = head[objects[-1].end() :] if objects else head
         stream = _stream_data(data, match.end(), dictionary)
         filters = _FILTER.search(dictionary)
         names = re.findall(rb"/([^\s/\[\]<>()]+)", filters.group(1)) if filters else []
@@ -313,8 +321,11 @@ def decoded_size(data: bytes, limit: int) -> int:
 def check_decoded_size(data: bytes, limit: int = MAX_PAGE_DECODED_BYTES) -> None:
     """Raise PdfRejected when the PDF's streams inflate to more than `limit` bytes."""
     if decoded_size(data, limit) > limit:
-        raise PdfRejected(f"the page inflates to more than {limit // 2**20:,} MB when decoded "
-                          "(a compression bomb?); it was not read", "too_large_decoded")
+        raise PdfRejected(
+            f"the page inflates to more than {limit // 2**20:,} MB when decoded "
+            "(a compression bomb?); it was not read",
+            "too_large_decoded",
+        )
 
 
 def text_layer(document: pdfium.PdfDocument, index: int) -> str:

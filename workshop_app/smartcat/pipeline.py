@@ -93,8 +93,7 @@ def group_documents(pages: list[dict]) -> list[dict]:
         if last and last["label"] == page["label"] and last["last_page"] == page["page"] - 1:
             last["last_page"] = page["page"]
         else:
-            documents.append({"label": page["label"], "first_page": page["page"],
-                              "last_page": page["page"]})
+            documents.append({"label": page["label"], "first_page": page["page"], "last_page": page["page"]})
     return documents
 
 
@@ -141,16 +140,21 @@ class Pipeline:
     def aggregate(self, event: dict, context=None) -> dict:
         return self._each(event, self.aggregate_message, self._aggregate_gave_up)
 
-    def _each(self, event: dict, handle: Callable[[dict], None],
-              gave_up: Callable[[dict, Exception], None]) -> dict:
+    def _each(
+        self, event: dict, handle: Callable[[dict], None], gave_up: Callable[[dict, Exception], None]
+    ) -> dict:
         failures = []
         for record in event.get("Records", []):
             try:
                 handle(record)
             except Exception as error:  # noqa: BLE001 (any fault: report this message only)
                 last = receive_count(record) >= self.max_receive_count
-                log.exception("message %s failed (delivery %d of %d)", record.get("messageId"),
-                              receive_count(record), self.max_receive_count)
+                log.exception(
+                    "message %s failed (delivery %d of %d)",
+                    record.get("messageId"),
+                    receive_count(record),
+                    self.max_receive_count,
+                )
                 if last:
                     try:
                         gave_up(record, error)
@@ -220,7 +224,7 @@ class Pipeline:
             return  # deleted, or already over: nothing to add
         if self.jobs.has_page(message.job_id, message.page):
             self._aggregate_if_complete(message.job_id)  # a repeat; perhaps the first one died
-            return                                      # before it could send this
+            return  # before it could send this
         started = time.perf_counter()
         try:
             text = read_single_page(self.files.get_page(message.job_id, message.page))
@@ -229,9 +233,16 @@ class Pipeline:
             self._fail_page(message, rejected)
             return
         [prediction] = self.classifier.get().predict([text.text])
-        self.jobs.record_page(message.job_id, message.page, {
-            "label": prediction.label, "confidence": round(prediction.confidence, 4),
-            "method": text.method, "seconds": round(time.perf_counter() - started, 3)})
+        self.jobs.record_page(
+            message.job_id,
+            message.page,
+            {
+                "label": prediction.label,
+                "confidence": round(prediction.confidence, 4),
+                "method": text.method,
+                "seconds": round(time.perf_counter() - started, 3),
+            },
+        )
         self._aggregate_if_complete(message.job_id)
 
     def _page_gave_up(self, record: dict, error: Exception) -> None:
@@ -244,8 +255,12 @@ class Pipeline:
 
     def _aggregate_if_complete(self, job_id: str) -> None:
         job = self.jobs.get(job_id)
-        if (job and job["status"] == RUNNING and job.get("pages_total") is not None
-                and job["pages_done"] + job["pages_failed"] >= job["pages_total"]):
+        if (
+            job
+            and job["status"] == RUNNING
+            and job.get("pages_total") is not None
+            and job["pages_done"] + job["pages_failed"] >= job["pages_total"]
+        ):
             self.queues.send_aggregate(job_id)
 
     # -- aggregate ---------------------------------------------------------------------------
@@ -265,17 +280,23 @@ class Pipeline:
         if failed:
             detail = "; ".join(f"page {p['page']}: {p.get('reason', 'failed')}" for p in failed[:5])
             more = f" (and {len(failed) - 5} more)" if len(failed) > 5 else ""
-            self.jobs.finish(job_id, FAILED,
-                             f"{len(failed)} of {len(pages)} pages could not be read: {detail}{more}")
+            self.jobs.finish(
+                job_id, FAILED, f"{len(failed)} of {len(pages)} pages could not be read: {detail}{more}"
+            )
             return
-        page_results = [{"page": p["page"], "label": p["label"], "confidence": p["confidence"],
-                         "method": p["method"]} for p in pages]
-        output = {"job_id": job_id, "model_id": self.classifier.get().model_id,
-                  "pages": page_results, "documents": group_documents(page_results)}
+        page_results = [
+            {"page": p["page"], "label": p["label"], "confidence": p["confidence"], "method": p["method"]}
+            for p in pages
+        ]
+        output = {
+            "job_id": job_id,
+            "model_id": self.classifier.get().model_id,
+            "pages": page_results,
+            "documents": group_documents(page_results),
+        }
         self.files.put_output(job_id, output)  # before `done`: a done job always has its output
         if self.jobs.finish(job_id, DONE):
-            log.info("job %s done: %d pages, %d documents", job_id, len(pages),
-                     len(output["documents"]))
+            log.info("job %s done: %d pages, %d documents", job_id, len(pages), len(output["documents"]))
 
     def _aggregate_gave_up(self, record: dict, error: Exception) -> None:
         job_id = str(json.loads(record["body"])["job_id"])

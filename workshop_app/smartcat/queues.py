@@ -59,13 +59,16 @@ class Queues:
             import boto3
             from botocore.config import Config
 
-            self._client = boto3.client("sqs", config=Config(
-                connect_timeout=2, read_timeout=10, retries={"max_attempts": 3, "mode": "standard"}))
+            self._client = boto3.client(
+                "sqs",
+                config=Config(
+                    connect_timeout=2, read_timeout=10, retries={"max_attempts": 3, "mode": "standard"}
+                ),
+            )
         return self._client
 
     def send_pages(self, job_id: str, pages: int) -> None:
-        self.send_batch(self.pages_url, [PageMessage(job_id, n, pages).body()
-                                         for n in range(1, pages + 1)])
+        self.send_batch(self.pages_url, [PageMessage(job_id, n, pages).body() for n in range(1, pages + 1)])
 
     def send_aggregate(self, job_id: str) -> None:
         self._require(self.aggregate_url, "AGGREGATE_QUEUE_URL")
@@ -75,16 +78,14 @@ class Queues:
         """Send every body, ten per request; entries SQS rejects are retried, then raised."""
         self._require(url, "PAGES_QUEUE_URL")
         for start in range(0, len(bodies), BATCH):
-            entries = [{"Id": str(i), "MessageBody": b}
-                       for i, b in enumerate(bodies[start:start + BATCH])]
+            entries = [{"Id": str(i), "MessageBody": b} for i, b in enumerate(bodies[start : start + BATCH])]
             for attempt in range(4):
-                failed = self._sqs("send_message_batch", QueueUrl=url,
-                                   Entries=entries).get("Failed", [])
+                failed = self._sqs("send_message_batch", QueueUrl=url, Entries=entries).get("Failed", [])
                 if not failed:
                     break
                 ids = {f["Id"] for f in failed}
                 entries = [e for e in entries if e["Id"] in ids]
-                time.sleep(0.1 * 2 ** attempt)
+                time.sleep(0.1 * 2**attempt)
             else:
                 raise StorageUnavailable(f"SQS rejected {len(entries)} messages: {failed[0]}")
 

@@ -90,16 +90,20 @@ class Worker:
     def _arn(self, route: Route) -> str:
         if not route.queue_arn:
             route.queue_arn = self.sqs.get_queue_attributes(
-                QueueUrl=route.queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+                QueueUrl=route.queue_url, AttributeNames=["QueueArn"]
+            )["Attributes"]["QueueArn"]
         return route.queue_arn
 
     def receive(self, name: str, wait_seconds: int = 0) -> list[dict]:
         """Receive one batch from the route's queue, as event records (nothing is handled)."""
         route = self.routes[name]
         messages = self.sqs.receive_message(
-            QueueUrl=route.queue_url, MaxNumberOfMessages=min(route.batch_size, 10),
-            WaitTimeSeconds=wait_seconds, MessageSystemAttributeNames=["All"],
-            MessageAttributeNames=["All"]).get("Messages", [])
+            QueueUrl=route.queue_url,
+            MaxNumberOfMessages=min(route.batch_size, 10),
+            WaitTimeSeconds=wait_seconds,
+            MessageSystemAttributeNames=["All"],
+            MessageAttributeNames=["All"],
+        ).get("Messages", [])
         arn = self._arn(route)
         return [sqs_record(m, arn, self.sqs.meta.region_name) for m in messages]
 
@@ -118,9 +122,13 @@ class Worker:
             failed = {r["messageId"] for r in records}
         done = [r for r in records if r["messageId"] not in failed]
         for start in range(0, len(done), 10):
-            self.sqs.delete_message_batch(QueueUrl=route.queue_url, Entries=[
-                {"Id": str(i), "ReceiptHandle": r["receiptHandle"]}
-                for i, r in enumerate(done[start:start + 10])])
+            self.sqs.delete_message_batch(
+                QueueUrl=route.queue_url,
+                Entries=[
+                    {"Id": str(i), "ReceiptHandle": r["receiptHandle"]}
+                    for i, r in enumerate(done[start : start + 10])
+                ],
+            )
         self.failed[name] += len(failed)
         return sorted(failed)
 
@@ -135,8 +143,8 @@ class Worker:
         total = 0
         for route in self.routes.values():
             attributes = self.sqs.get_queue_attributes(
-                QueueUrl=route.queue_url, AttributeNames=[
-                    "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+                QueueUrl=route.queue_url,
+                AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
             )["Attributes"]
             total += sum(int(v) for v in attributes.values())
         return total
@@ -154,8 +162,7 @@ class Worker:
                 time.sleep(min(wait_seconds, 0.2))
             else:
                 empty = 0
-        raise TimeoutError(f"the queues were not empty after {timeout:g} s "
-                           f"({self.backlog()} messages left)")
+        raise TimeoutError(f"the queues were not empty after {timeout:g} s ({self.backlog()} messages left)")
 
     # -- background threads (make serve) -----------------------------------------------------
 
@@ -170,8 +177,9 @@ class Worker:
     def start(self, threads: dict[str, int] | None = None) -> Worker:
         for name in self.routes:
             for n in range((threads or {}).get(name, 1)):
-                thread = threading.Thread(target=self._loop, args=(name,), daemon=True,
-                                          name=f"worker-{name}-{n}")
+                thread = threading.Thread(
+                    target=self._loop, args=(name,), daemon=True, name=f"worker-{name}-{n}"
+                )
                 thread.start()
                 self._threads.append(thread)
         return self
