@@ -39,7 +39,7 @@ export PORT MOTO_PORT STAGE REGION
 .PHONY: help setup demo serve lab model data notebooks requirements lint test clean \
 	corpus document-model train-documents \
 	node system package offline local-aws deploy remove deploy-local remove-local bench slides \
-	fuzz load
+	fuzz load test-unit test-integration test-e2e
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -175,14 +175,26 @@ lint: $(VENV)/.installed  ## ruff: lint, and the one formatter (`ruff format` fi
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-# The longest files first (notebook 05 packages and deploys, waiting for osls's lock): a file at
-# a time goes to each test process in this order, so the long ones overlap with the rest rather
-# than forming the tail of the run. (pytest collects a path named twice once.)
+# Three tiers (tests/conftest.py): unit (no server, no moto, no node, no browser: what to run in a
+# loop), integration (a moto server, the local stack), e2e (osls, serverless-offline, Chromium, and
+# the notebooks under nbval). `make test` runs them all, the longest files first (notebook 05
+# packages and deploys, waiting for osls's lock): a file at a time goes to each test process in
+# this order, so the long ones overlap with the rest rather than forming the tail of the run.
+# (pytest collects a path named twice once.)
 SLOW_TESTS := notebooks/05_packaging.ipynb solutions/05_packaging.ipynb
+PYTEST := $(PY) -m pytest -p no:cacheprovider -n $(TEST_PROCESSES) --dist loadfile
 
-test: $(VENV)/.installed $(NODE_MODULES) $(SYSTEM) $(MODEL) $(DOC_MODEL) lint  ## the whole test suite: API, storage, packaging, deployment, notebooks
-	$(PY) -m pytest $(SLOW_TESTS) tests notebooks/*.ipynb solutions/*.ipynb --nbval-lax \
-	  -p no:cacheprovider -n $(TEST_PROCESSES) --dist loadfile --durations=15
+test: $(VENV)/.installed $(NODE_MODULES) $(SYSTEM) $(MODEL) $(DOC_MODEL) lint  ## the whole test suite: unit, integration, e2e (packaging, deployment, browser, notebooks)
+	$(PYTEST) $(SLOW_TESTS) tests notebooks/*.ipynb solutions/*.ipynb --nbval-lax --durations=15
+
+test-unit: $(VENV)/.installed  ## the unit tier alone: no server, no moto, no node, no browser (under a minute)
+	$(PYTEST) tests/unit
+
+test-integration: $(VENV)/.installed $(MODEL) $(DOC_MODEL)  ## the integration tier: moto server, local stack
+	$(PYTEST) tests/integration
+
+test-e2e: $(VENV)/.installed $(NODE_MODULES) $(SYSTEM) $(MODEL) $(DOC_MODEL)  ## the e2e tier: osls, serverless-offline, Chromium, notebooks
+	$(PYTEST) $(SLOW_TESTS) tests/e2e notebooks/*.ipynb solutions/*.ipynb --nbval-lax --durations=15
 
 clean:  ## remove the venv, the model and caches
 	rm -rf $(VENV) models .pytest_cache .ruff_cache node_modules .serverless .cache

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from workshop import ROOT
+from workshop import EVENTS_DIR, LAMBDA_RUNNER, ROOT
 from workshop.deploy import UNZIPPED_LIMIT, ZIPPED_LIMIT
 from workshop.lambda_builds import (
     add_app,
@@ -34,8 +34,8 @@ from workshop.lambda_builds import (
 )
 
 HERE = Path(__file__).parent
-RUNNER = ROOT / "tests" / "lambda_runner.py"
-EVENT = ROOT / "tests" / "events" / "rest_v1_predict.json"
+RUNNER = LAMBDA_RUNNER
+EVENT = EVENTS_DIR / "rest_v1_predict.json"
 LAMBDA_TXT = ROOT / "requirements" / "lambda.txt"
 SKLEARN = ["scikit-learn==1.9.1", "numpy==2.5.5"]  # the versions the model was trained with
 

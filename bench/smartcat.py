@@ -3,7 +3,7 @@
     python bench/smartcat.py [--corpus data/corpus] [--model models/documents] [--ocr-pages 12]
 
 - digital pages per second per core: open the PDF, extract each page's text layer, classify it
-  (workshop_app/smartcat: pages.py + classifier.py), in one process; median of 3 rounds over
+  (workshop_app/smartcat: pdf.py + classifier.py), in one process; median of 3 rounds over
   every digital page of the corpus. Target ≥ 100.
 - seconds per OCR page: render at 200 dpi + tesseract `deu` with OMP_THREAD_LIMIT=1, one page at a
   time, over --ocr-pages scanned pages; the median. Target ≤ 1.5.
@@ -25,7 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from workshop_app.smartcat import pages  # noqa: E402
+from workshop_app.smartcat import pdf  # noqa: E402
 from workshop_app.smartcat.classifier import PageClassifier  # noqa: E402
 
 COLD_LOAD = """
@@ -45,8 +45,8 @@ def digital_round(files: list[Path], classifier: PageClassifier) -> tuple[int, f
     started = time.perf_counter()
     for path in files:
         t0 = time.perf_counter()
-        document = pages.open_pdf(path.read_bytes())
-        texts = [pages.text_layer(document, i) for i in range(len(document))]
+        document = pdf.open_pdf(path.read_bytes())
+        texts = [pdf.text_layer(document, i) for i in range(len(document))]
         document.close()
         t1 = time.perf_counter()
         classifier.predict(texts)
@@ -102,12 +102,12 @@ def main(argv=None) -> int:
 
     ocr_seconds = []
     for path in scans:
-        document = pages.open_pdf(path.read_bytes())
+        document = pdf.open_pdf(path.read_bytes())
         for index in range(len(document)):
             if len(ocr_seconds) >= args.ocr_pages:
                 break
             started = time.perf_counter()
-            page = pages.read_page(document, index, dpi=200)
+            page = pdf.read_page(document, index, dpi=200)
             ocr_seconds.append(time.perf_counter() - started)
             assert page.method == "ocr"
             print(f"OCR page {len(ocr_seconds)}/{args.ocr_pages}: {ocr_seconds[-1]:.2f} s", flush=True)

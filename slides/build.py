@@ -49,7 +49,7 @@ BENCH = ROOT / "bench" / "results.json"
 BENCH_PLOT = ROOT / "bench" / "results.png"
 
 # Prices as published by AWS for eu-central-1 (Frankfurt), x86, free tier ignored. The same
-# parameters as notebook 06 (tests/test_slides.py checks that they agree).
+# parameters as notebook 06 (tests/e2e/test_slides.py checks that they agree).
 PRICES = {
     "read": "2026-11-22",
     "region": "eu-central-1",

@@ -7,3 +7,7 @@ ROOT = Path(__file__).resolve().parents[1]
 DATA_DIR = ROOT / "data"
 MODELS_DIR = ROOT / "models"
 CARS_MODEL_DIR = MODELS_DIR / "cars"
+#: A cold Lambda container, locally: run a packaged handler in a bare interpreter (lambda_runner.py).
+LAMBDA_RUNNER = ROOT / "workshop" / "lambda_runner.py"
+#: Saved API Gateway events (REST v1 and HTTP API v2), one per request.
+EVENTS_DIR = ROOT / "workshop" / "events"

@@ -378,7 +378,7 @@ def pipeline_routes(environ=os.environ) -> list:
     URLs from `environ` (as create_pipeline() returned them)."""
     import importlib
 
-    from workshop_app.smartcat.worker import Route
+    from workshop.worker import Route
 
     routes = []
     for name, function in pipeline_functions().items():

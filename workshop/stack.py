@@ -102,7 +102,7 @@ def run_worker() -> int:
     import signal
     import threading
 
-    from workshop_app.smartcat.worker import Worker
+    from workshop.worker import Worker
 
     logging.basicConfig(level=logging.INFO, format="worker  %(levelname)s %(name)s: %(message)s")
     stopped = threading.Event()

@@ -29,8 +29,9 @@ from sklearn.preprocessing import OneHotEncoder, PolynomialFeatures, StandardSca
 from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
 
+from workshop_app import artifacts
+from workshop_app.artifacts import MANIFEST
 from workshop_app.car_schema import FEATURE_NAMES, FEATURES
-from workshop_app.model_store import MANIFEST, sha256_hex
 
 from . import CARS_MODEL_DIR
 from .cars_data import CSV, TARGET, load_cars
@@ -106,27 +107,21 @@ def save_model(estimator, out_dir: Path, model_name: str, metrics: dict) -> dict
     out_dir.mkdir(parents=True, exist_ok=True)
     joblib.dump(estimator, out_dir / "model.joblib")
     (out_dir / "model.json").write_bytes(dumps(export(estimator, FEATURE_NAMES)))
-    files = {
-        fmt: {"name": name, "sha256": sha256_hex((out_dir / name).read_bytes())}
-        for fmt, name in (("portable", "model.json"), ("sklearn", "model.joblib"))
-    }
-    manifest = {
-        "model": model_name,
-        "model_id": files["portable"]["sha256"][:12],
-        "features": list(FEATURE_NAMES),
-        "target": TARGET,
-        "files": files,
-        "metrics": metrics,
-        "versions": {
+    return artifacts.write_manifest(
+        out_dir,
+        {artifacts.PORTABLE: "model.json", "sklearn": "model.joblib"},
+        model=model_name,
+        features=list(FEATURE_NAMES),
+        target=TARGET,
+        metrics=metrics,
+        versions={
             "python": platform.python_version(),
             "scikit-learn": sklearn.__version__,
             "numpy": np.__version__,
         },
-        "data_sha256": hashlib.sha256(CSV.read_bytes()).hexdigest(),
-        "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
-    }
-    (out_dir / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
-    return manifest
+        data_sha256=hashlib.sha256(CSV.read_bytes()).hexdigest(),
+        trained_at=datetime.now(UTC).isoformat(timespec="seconds"),
+    )
 
 
 def train(out_dir: Path = CARS_MODEL_DIR) -> dict:
@@ -150,7 +145,7 @@ def train(out_dir: Path = CARS_MODEL_DIR) -> dict:
 def ensure_model(out_dir: Path = CARS_MODEL_DIR) -> dict:
     """The manifest of a model that loads and passes its checks, training one first if there is
     none or it cannot be used (e.g. written by an older version of the workshop)."""
-    from workshop_app.model_store import ModelUnavailable, load_model
+    from workshop_app.car_model import ModelUnavailable, load_model
 
     try:
         load_model(str(out_dir))

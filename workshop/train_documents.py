@@ -8,7 +8,7 @@ sample labelled with the folder's class; pages without a text layer are read by 
 `.txt` files (one sample per file). Sub-folders whose names start with "_" or "." are not
 classes: the generated corpus keeps its scans (`_scans/`) and bundles (`_bundles/`) there.
 
-What it does: reads every page (workshop_app/smartcat/pages.py, exactly as the Lambda workers
+What it does: reads every page (workshop_app/smartcat/pdf.py, exactly as the Lambda workers
 will), holds out a stratified 20% of the *documents* (pages of one document never sit on both
 sides), compares candidate models by cross-validation grouped by document, fits the best one that
 gives probabilities, reports precision/recall/F1 per class on the held-out pages, and writes:
@@ -41,9 +41,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from workshop_app.model_store import MANIFEST, sha256_hex
-from workshop_app.smartcat import pages as page_reader
-from workshop_app.smartcat.classifier import FORMAT, PORTABLE
+from workshop_app import artifacts
+from workshop_app.smartcat import ocr, pdf
+from workshop_app.smartcat.classifier import FORMAT
 
 from . import MODELS_DIR
 
@@ -117,20 +117,20 @@ def read_file(path: Path) -> tuple[list[tuple[str, str]], str | None]:
     try:
         if path.suffix.lower() == ".txt":
             return [(path.read_bytes().decode("utf-8"), "txt")], None
-        document = page_reader.open_pdf(path.read_bytes())
+        document = pdf.open_pdf(path.read_bytes())
         try:
             out = []
             for index in range(len(document)):
-                page = page_reader.read_page(document, index)
+                page = pdf.read_page(document, index)
                 out.append((page.text, page.method))
             return out, None
         finally:
             document.close()
-    except page_reader.PdfRejected as error:
+    except pdf.PdfRejected as error:
         return [], error.reason
     except UnicodeDecodeError:
         return [], "not UTF-8 text"
-    except (OSError, page_reader.OcrFailed) as error:
+    except (OSError, ocr.OcrFailed) as error:
         return [], str(error)
     except Exception as error:  # noqa: BLE001 - a broken page must not stop training; it is listed
         return [], f"unreadable ({type(error).__name__}: {error})"
@@ -351,10 +351,10 @@ def scores(true: list[str], predicted: list[str], classes: list[str]) -> dict:
 
 def _ocr_page(job: tuple[str, int]) -> tuple[str, float]:
     path, index = job
-    document = page_reader.open_pdf(Path(path).read_bytes())
+    document = pdf.open_pdf(Path(path).read_bytes())
     try:
         started = time.perf_counter()
-        return page_reader.read_page(document, index).text, time.perf_counter() - started
+        return pdf.read_page(document, index).text, time.perf_counter() - started
     finally:
         document.close()
 
@@ -374,7 +374,7 @@ def scanned_pages(
     by_class = defaultdict(list)
     for document in sorted(documents):
         if document in copies:
-            count = page_reader.open_pdf(copies[document].read_bytes())
+            count = pdf.open_pdf(copies[document].read_bytes())
             n = len(count)
             count.close()
             by_class[labels[document]] += [(document, i) for i in range(n)]
@@ -423,28 +423,23 @@ def save_model(model, out: Path, name: str, metrics: dict, extra: dict | None = 
     data = dumps(document)
     (out / CLASSIFIER_FILE).write_bytes(data)
     (out / METRICS_FILE).write_text(json.dumps(metrics, indent=2, ensure_ascii=False) + "\n")
-    digest = sha256_hex(data)
-    manifest = {
-        "model": name,
-        "model_id": digest[:12],
-        "format": FORMAT,
-        "classes": document["classes"],
-        "files": {
-            PORTABLE: {"name": CLASSIFIER_FILE, "sha256": digest},
-            "metrics": {"name": METRICS_FILE, "sha256": sha256_hex((out / METRICS_FILE).read_bytes())},
-        },
-        "metrics": {k: metrics[k] for k in ("macro_f1", "accuracy", "n_train", "n_test") if k in metrics}
+    return artifacts.write_manifest(
+        out,
+        {artifacts.PORTABLE: CLASSIFIER_FILE, "metrics": METRICS_FILE},
+        model=name,
+        format=FORMAT,
+        classes=document["classes"],
+        metrics={k: metrics[k] for k in ("macro_f1", "accuracy", "n_train", "n_test") if k in metrics}
         | {"scanned_macro_f1": (metrics.get("scanned") or {}).get("macro_f1")},
-        "versions": {
+        versions={
             "python": platform.python_version(),
             "scikit-learn": sklearn.__version__,
             "numpy": np.__version__,
             "pypdfium2": version("pypdfium2"),
         },
-        "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
-    } | (extra or {})
-    (out / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
-    return manifest
+        trained_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        **(extra or {}),
+    )
 
 
 def train(

@@ -1,4 +1,5 @@
-"""The workshop's Flask app: predicts a car's mpg and keeps a collection of cars in DynamoDB.
+"""The workshop's Flask app: the car API (mpg predictions and a collection of cars) and SmartCat's
+jobs API (label every page of a PDF), each mounted when the FEATURES setting names it.
 
 `create_app()` is the entry point for serverless-wsgi on Lambda, for `flask --app workshop_app`
 locally, and for the tests (which pass a mapping that overrides the settings).
@@ -33,52 +34,33 @@ def _api_gateway_paths(wsgi_app):
 
 
 def create_app(config: Mapping | None = None) -> Flask:
-    # Imported here, not at the top: SmartCat's pipeline functions import workshop_app.smartcat
-    # (and so this package) but serve no HTTP; importing Flask would add ~0.3 s to their cold
-    # start for nothing (tests/test_pipeline.py checks they do not).
-    from flask import Flask, jsonify, make_response, url_for
+    """The app with the settings (settings.from_env(), overridden by `config`) and the features
+    they name mounted: `cars` (/cars, /predict), `jobs` (/jobs). `/`, `/health` and
+    `/openapi.json` describe and check what is mounted."""
+    # Flask is imported here, not at the top: SmartCat's pipeline functions import
+    # workshop_app.smartcat (and so this package) but serve no HTTP.
+    from flask import Flask
 
-    from . import cars, demo_page, errors, health, jobs, openapi, predict, settings
-    from .model_store import ModelHolder
-    from .smartcat.job_files import JobFiles
-    from .smartcat.jobs_store import JobStore
-    from .storage import CarStore, keep_sdk_logs_quiet
+    from . import aws, errors, health, index, openapi, settings
 
-    keep_sdk_logs_quiet()
+    aws.keep_sdk_logs_quiet()
     app = Flask(__name__)
     app.wsgi_app = _api_gateway_paths(app.wsgi_app)
     app.config.from_mapping(settings.from_env())
     if config:
         app.config.from_mapping(config)
     app.json.sort_keys = False  # keep fields in the order the schema lists them
-    app.extensions["car_store"] = CarStore(app.config["CARS_TABLE"])
-    app.extensions["car_model"] = ModelHolder(
-        app.config["MODEL_URI"], app.config["MODEL_SHA256"], app.config["MODEL_FORMAT"]
-    )
-    app.extensions["job_store"] = JobStore(app.config["JOBS_TABLE"], app.config["JOB_RETENTION_DAYS"])
-    app.extensions["job_files"] = JobFiles(app.config["DOCUMENTS_BUCKET"])
+    features = settings.features(app.config["FEATURES"])
+    app.config["FEATURES"] = ",".join(features)
     errors.register(app)
-    for module in (health, cars, predict, jobs, openapi):
+    for module in (index, health, openapi):
         app.register_blueprint(module.bp)
+    if "cars" in features:
+        from . import cars
 
-    @app.get("/")
-    def index():
-        # A browser gets the demo page; API clients get the links (see demo_page.py).
-        if demo_page.wants_html():
-            response = make_response(demo_page.page())
-        else:
-            response = jsonify(
-                {
-                    "name": "Serverless ML workshop: car mpg API",
-                    "links": {
-                        "health": url_for("health.health"),
-                        "cars": url_for("cars.list_cars"),
-                        "predict": url_for("predict.predict"),
-                        "openapi": url_for("openapi.openapi_json"),
-                    },
-                }
-            )
-        response.vary.add("Accept")
-        return response
+        cars.init_app(app)
+    if "jobs" in features:
+        from . import jobs
 
+        jobs.init_app(app)
     return app

@@ -2,18 +2,40 @@
 
 from datetime import UTC, datetime
 
-from flask import Blueprint, current_app, jsonify, request, url_for
+from flask import Blueprint, Flask, current_app, jsonify, request, url_for
 
+from . import car_model
 from .car_schema import parse_car, to_row
+from .cars_table import CARID, CarStore, new_carid
 from .errors import ApiError
 from .request_json import read_json
-from .storage import CARID, CarStore, new_carid
 
 bp = Blueprint("cars", __name__)
 
 
+def init_app(app: Flask) -> None:
+    """Mount the car API: /cars and /predict, the cars table and the car model (loaded on first
+    use), and their health checks."""
+    from . import health, predict
+
+    app.extensions["car_store"] = CarStore(app.config["CARS_TABLE"])
+    app.extensions["car_model"] = car_model.holder(
+        app.config["MODEL_URI"], app.config["MODEL_SHA256"], app.config["MODEL_FORMAT"]
+    )
+    app.register_blueprint(bp)
+    app.register_blueprint(predict.bp)
+    health.add_check(app, "model", lambda: model().model_id)
+    health.add_check(app, "storage", lambda: store().ping())
+
+
 def store() -> CarStore:
+    """The cars table."""
     return current_app.extensions["car_store"]
+
+
+def model() -> car_model.LoadedModel:
+    """The car model, loaded (and verified) on first use; ModelUnavailable when it cannot be."""
+    return current_app.extensions["car_model"].get()
 
 
 def _now() -> str:
@@ -36,9 +58,9 @@ def _not_found(carid: str) -> ApiError:
 
 
 def _predicted(car: dict) -> dict:
-    model = current_app.extensions["car_model"].get()
-    [mpg] = model.predict([to_row(car)])
-    return {**car, "predicted_mpg": mpg, "model_id": model.model_id}
+    loaded = model()
+    [mpg] = loaded.predict([to_row(car)])
+    return {**car, "predicted_mpg": mpg, "model_id": loaded.model_id}
 
 
 def _query(name: str) -> str | None:
@@ -63,12 +85,14 @@ def _limit() -> int:
 
 @bp.get("/cars")
 def list_cars():
+    """A page of cars and the token for the next (`?limit=`, `?next_token=`)."""
     cars, next_token = store().page(_limit(), _query("next_token"))
     return jsonify({"cars": cars, "next_token": next_token})
 
 
 @bp.post("/cars")
 def create_car():
+    """Store a car with its predicted mpg: 201 with the car and its Location."""
     car = parse_car(read_json())
     now = _now()
     car = store().put({"carid": new_carid(), **_predicted(car), "created_at": now, "updated_at": now})
@@ -80,6 +104,7 @@ def create_car():
 
 @bp.get("/cars/<carid>")
 def get_car(carid: str):
+    """One car; 404 when there is none with that id."""
     car = store().get(_checked(carid))
     if car is None:
         raise _not_found(carid)
@@ -88,6 +113,7 @@ def get_car(carid: str):
 
 @bp.put("/cars/<carid>")
 def replace_car(carid: str):
+    """Replace a car's features and predict again; 404 when there is none."""
     _checked(carid)
     car = parse_car(read_json())
     existing = store().get(carid)
@@ -103,6 +129,7 @@ def replace_car(carid: str):
 
 @bp.delete("/cars/<carid>")
 def delete_car(carid: str):
+    """204 when the car was deleted; 404 when there was none."""
     if not store().delete(_checked(carid)):
         raise _not_found(carid)
     response = current_app.response_class(status=204)

@@ -5,9 +5,10 @@ import logging
 from flask import Flask, jsonify, request
 from werkzeug.exceptions import ClientDisconnected, HTTPException
 
+from .artifacts import ModelUnavailable
+from .aws import StorageUnavailable
 from .car_schema import ValidationError
-from .model_store import ModelUnavailable
-from .storage import InvalidPageToken, StorageUnavailable
+from .cars_table import InvalidPageToken
 
 log = logging.getLogger(__name__)
 

@@ -7,9 +7,12 @@
     DELETE /jobs/{id}         → 204: the job, its page records and its files are gone
 
 The API only checks what is cheap (type, size, that PDFium opens it and how many pages it has)
-and stores the PDF under uploads/ in the documents bucket. S3 tells the split queue; the
-pipeline (workshop_app/smartcat) does the rest, and a job that cannot finish ends `failed` with a
-reason. A presigned upload starts the job the same way, so both paths share one entry point.
+and stores the PDF under uploads/ in the documents bucket. S3 tells the split queue; the pipeline
+(workshop_app/smartcat) does the rest, and a job that cannot finish ends `failed` with a reason. A
+presigned upload starts the job the same way, so both paths share one entry point.
+
+PDFium (smartcat/pdf.py) is imported by the first upload, not with this module: a function that
+serves other routes never loads it.
 """
 
 import re
@@ -17,16 +20,25 @@ import time
 import uuid
 from datetime import UTC, datetime
 
-from flask import Blueprint, current_app, jsonify, request, url_for
+from flask import Blueprint, Flask, current_app, jsonify, request, url_for
 from werkzeug.routing import BaseConverter
 
 from .errors import ApiError
-from .smartcat import pipeline
 from .smartcat.job_files import JobFiles
-from .smartcat.jobs_store import DONE, FAILED, TERMINAL, JobStore
-from .smartcat.pages import PdfRejected
+from .smartcat.jobs_table import DONE, FAILED, TERMINAL, JobStore
 
 bp = Blueprint("jobs", __name__)
+
+
+def init_app(app: Flask) -> None:
+    """Mount SmartCat's jobs API: /jobs, the jobs table and the documents bucket, and the table's
+    health check."""
+    from . import health
+
+    app.extensions["job_store"] = JobStore(app.config["JOBS_TABLE"], app.config["JOB_RETENTION_DAYS"])
+    app.extensions["job_files"] = JobFiles(app.config["DOCUMENTS_BUCKET"])
+    app.register_blueprint(bp)
+    health.add_check(app, "jobs_storage", lambda: jobs_store().ping())
 
 
 class JobIdConverter(BaseConverter):
@@ -47,10 +59,12 @@ DIRECT_UPLOAD_LIMIT = 4 * 1024 * 1024
 
 
 def jobs_store() -> JobStore:
+    """The jobs table."""
     return current_app.extensions["job_store"]
 
 
 def job_files() -> JobFiles:
+    """The documents bucket."""
     return current_app.extensions["job_files"]
 
 
@@ -112,6 +126,9 @@ def _accepted(job: dict, status: int):
 
 @bp.post("/jobs")
 def create_job():
+    """The PDF as the body: 202 with the job and its Location; 4xx naming what is wrong."""
+    from .smartcat import pdf  # PDFium, on the first upload
+
     if request.mimetype != "application/pdf":
         raise ApiError(
             415,
@@ -133,8 +150,8 @@ def create_job():
     if not data:
         raise ApiError(400, "empty_body", "the request body is empty; send the PDF")
     try:
-        pages = pipeline.count_pages(data, current_app.config["MAX_PAGES"])
-    except PdfRejected as rejected:
+        pages = pdf.count_pages(data, current_app.config["MAX_PAGES"])
+    except pdf.PdfRejected as rejected:
         raise ApiError(422, rejected.code, rejected.reason) from rejected
     job_id = uuid.uuid4().hex
     job = jobs_store().create(job_id, pages_total=pages, size=len(data), source="body")
@@ -148,6 +165,7 @@ def create_job():
 
 @bp.post("/jobs/uploads")
 def create_upload():
+    """A job for a larger PDF: 201 with a presigned S3 URL to PUT it to."""
     job_id = uuid.uuid4().hex
     expires_in = current_app.config["UPLOAD_URL_SECONDS"]
     job = jobs_store().create(job_id, source="presigned")
@@ -170,6 +188,7 @@ def create_upload():
 
 @bp.get("/jobs/<job_id:job_id>")
 def get_job(job_id: str):
+    """The job's status and progress; 303 to its output once it is done."""
     job = jobs_store().get(_checked(job_id))
     if job is None:
         raise _not_found(job_id)
@@ -183,6 +202,7 @@ def get_job(job_id: str):
 
 @bp.get("/jobs/<job_id:job_id>/output")
 def get_output(job_id: str):
+    """Every page's label and the documents the pages form; 409 until the job is done."""
     job = jobs_store().get(_checked(job_id))
     if job is None:
         raise _not_found(job_id)
@@ -208,6 +228,7 @@ def get_output(job_id: str):
 
 @bp.delete("/jobs/<job_id:job_id>")
 def delete_job(job_id: str):
+    """204 when the job, its page records and its files were deleted; 404 when there was none."""
     if not jobs_store().delete(_checked(job_id)):
         raise _not_found(job_id)
     job_files().delete(job_id)

@@ -1,13 +1,14 @@
-"""The OpenAPI 3.1 document for the API, built from car_schema so it cannot drift from validation.
-
-tests/test_openapi.py checks real responses against it.
+"""GET /openapi.json: the OpenAPI 3.1 document of the mounted features, built from car_schema so
+it cannot drift from validation. The tests check every response their client gets against it
+(tests/openapi_check.py), and `make fuzz` generates requests from it.
 """
 
 from functools import cache
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, current_app, jsonify
 
 from .car_schema import FIELDS, MAX_BATCH, car_input_schema, example_car, json_schema
+from .settings import FEATURES
 
 bp = Blueprint("openapi", __name__)
 
@@ -239,8 +240,60 @@ CAR_BODY = {
 }
 
 
+def _feature(path: str) -> str | None:
+    """The feature a path belongs to (None: every deployment has it)."""
+    if path.startswith("/cars") or path == "/predict":
+        return "cars"
+    if path.startswith("/jobs"):
+        return "jobs"
+    return None
+
+
+def _refs(value) -> set[str]:
+    if isinstance(value, dict):
+        found = {value["$ref"].removeprefix(_REF)} if isinstance(value.get("$ref"), str) else set()
+        return found.union(*(_refs(v) for v in value.values()))
+    if isinstance(value, list):
+        return set().union(*(_refs(v) for v in value))
+    return set()
+
+
 @cache
-def document() -> dict:
+def document(features: tuple[str, ...] = FEATURES) -> dict:
+    """The document for an app that mounts `features`: their paths, the schemas those use."""
+    full = _full_document()
+    paths = {path: item for path, item in full["paths"].items() if _feature(path) in (None, *features)}
+    schemas = full["components"]["schemas"]
+    used, todo = set(), _refs(paths)
+    while todo:  # schemas referenced by the paths, and by those schemas
+        name = todo.pop()
+        used.add(name)
+        todo |= _refs(schemas[name]) - used
+    health = dict(schemas["Health"])
+    if "cars" not in features:  # model_id names the car model
+        health["required"] = [r for r in health["required"] if r != "model_id"]
+    titles = {"cars": "car mpg API", "jobs": "SmartCat document jobs"}
+    descriptions = {
+        "cars": "Predicts a car's fuel economy (miles per gallon) and keeps a collection of cars with "
+        "their predictions.",
+        "jobs": "Labels every page of a PDF (payslip, bank statement, ...) asynchronously.",
+    }
+    info = {
+        "title": "Serverless ML workshop: " + " + ".join(titles[f] for f in features),
+        "version": full["info"]["version"],
+        "description": " ".join(descriptions[f] for f in features),
+    }
+    return {
+        **full,
+        "info": info,
+        "paths": paths,
+        "components": {
+            "schemas": {n: health if n == "Health" else s for n, s in schemas.items() if n in used}
+        },
+    }
+
+
+def _full_document() -> dict:
     return {
         "openapi": "3.1.0",
         "info": {
@@ -459,4 +512,5 @@ def document() -> dict:
 
 @bp.get("/openapi.json")
 def openapi_json():
-    return jsonify(document())
+    """This API's OpenAPI 3.1 document."""
+    return jsonify(document(tuple(current_app.config["FEATURES"].split(","))))

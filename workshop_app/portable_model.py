@@ -3,7 +3,7 @@
 `workshop/export_model.py` turns the trained scikit-learn pipeline into a JSON document; this
 module evaluates it. It exists for Lambda: scikit-learn + scipy + numpy are ~200 MB unpacked and
 take over a second to import on a cold start, while this file is a few kilobytes and the model a
-few megabytes of JSON. tests/test_portable_model.py proves it predicts what scikit-learn predicts
+few megabytes of JSON. tests/unit/test_portable_model.py proves it predicts what scikit-learn predicts
 on every car in the data set.
 
 Supported (what workshop/train_cars.py trains): median imputation, optional standard scaling and

@@ -7,7 +7,13 @@ a mapping that overrides them (tests use it).
 import os
 from collections.abc import Mapping
 
+#: The features create_app() can mount, in the order the index lists them.
+FEATURES = ("cars", "jobs")
+
 DEFAULTS = {
+    # What this deployment serves, comma-separated: "cars" (the car API: /cars, /predict),
+    # "jobs" (SmartCat's /jobs). /, /health and /openapi.json describe and check these.
+    "FEATURES": "cars,jobs",
     "CARS_TABLE": "workshop-cars",
     "MODEL_URI": "models/cars",  # a directory, or s3://bucket/prefix
     "MODEL_FORMAT": "portable",  # or "sklearn" (needs scikit-learn): see model_store.py
@@ -43,3 +49,14 @@ def from_env(environ: Mapping[str, str] = os.environ) -> dict:
         if environ.get(key):
             settings[key] = int(environ[key]) if isinstance(default, int) else environ[key]
     return settings
+
+
+def features(value: str) -> tuple[str, ...]:
+    """The FEATURES setting as a tuple in FEATURES order; ValueError naming what is unknown."""
+    names = {name.strip() for name in str(value).split(",") if name.strip()}
+    unknown = names - set(FEATURES)
+    if unknown or not names:
+        raise ValueError(
+            f"FEATURES must name one or more of {', '.join(FEATURES)} (comma-separated); got {value!r}"
+        )
+    return tuple(name for name in FEATURES if name in names)

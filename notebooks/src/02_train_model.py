@@ -48,8 +48,8 @@ from workshop.train_cars import (
     save_model,
     training_data,
 )
+from workshop_app.car_model import ModelUnavailable, load_model
 from workshop_app.car_schema import FEATURE_NAMES, example_car, to_row
-from workshop_app.model_store import ModelUnavailable, load_model
 
 plt.rcParams.update({"figure.figsize": (11, 4), "axes.grid": True, "grid.alpha": 0.3})
 ORIGINS = {"USA": "tab:blue", "Europe": "tab:orange", "Japan": "tab:green"}

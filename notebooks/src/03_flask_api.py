@@ -33,8 +33,8 @@ from workshop.cars_data import load_cars
 from workshop.local_aws import ensure_local_aws
 from workshop.train_cars import ensure_model
 from workshop_app import create_app
+from workshop_app.car_model import load_model
 from workshop_app.car_schema import FEATURE_NAMES, ValidationError, example_car, parse_car
-from workshop_app.model_store import load_model
 
 ensure_model()  # trains one if there is no model yet, or one from an older workshop version
 

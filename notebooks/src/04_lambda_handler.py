@@ -41,7 +41,7 @@ import serverless_wsgi
 from flask import Flask, url_for
 
 import workshop_app
-from workshop import CARS_MODEL_DIR, ROOT
+from workshop import CARS_MODEL_DIR, EVENTS_DIR, ROOT
 from workshop.local_aws import ensure_local_aws
 from workshop.train_cars import ensure_model
 from workshop_app import create_app
@@ -51,7 +51,7 @@ ensure_model()  # trains one if there is no model yet, or one from an older work
 endpoint = ensure_local_aws()
 app = create_app({"MODEL_URI": str(CARS_MODEL_DIR)})
 
-EVENTS = ROOT / "tests" / "events"
+EVENTS = EVENTS_DIR
 events = {path.stem: json.loads(path.read_text()) for path in sorted(EVENTS.glob("*.json"))}
 # What Lambda passes as the second argument; serverless-wsgi only hands it on to the app.
 context = SimpleNamespace(
@@ -86,7 +86,7 @@ def show(response: dict) -> None:
 # %% [markdown]
 # ## 1. What API Gateway sends
 #
-# `tests/events/` holds one saved event per request, in the two formats API Gateway speaks. This
+# `workshop/events/` holds one saved event per request, in the two formats API Gateway speaks. This
 # is `POST /predict` as a **REST API** sends it (payload format 1.0), the kind of API that
 # `serverless.yml` creates with its `http:` events:
 
@@ -268,7 +268,7 @@ serverless_wsgi.handle_request(png_app, events["http_v2_get"], context)
 # %% [markdown]
 # ### Every saved event
 #
-# `tests/test_artifact.py` sends every saved event to the packaged handler. Let us do the same
+# `tests/e2e/test_artifact.py` sends every saved event to the packaged handler. Let us do the same
 # with the app here. The `get` events ask for one particular car, so we store it first:
 
 # %%
@@ -433,7 +433,7 @@ plt.show()
 #
 # What is **not** there matters more: numpy, scikit-learn and boto3. The model is evaluated in
 # pure Python (`workshop_app/portable_model.py`, see notebook 02), and boto3 is imported on the
-# first request that needs DynamoDB (`workshop_app/storage.py`). Let us check which heavy modules
+# first request that needs DynamoDB (`workshop_app/cars_table.py`). Let us check which heavy modules
 # a fresh interpreter has imported after answering its first event:
 
 # %%
@@ -554,6 +554,6 @@ print("Correct: 204 No Content, and the car is gone")
 # - A REST API's stage is part of the URL but not of the event's path; serverless-wsgi puts it in
 #   `SCRIPT_NAME`, so the links the app builds (`Location: /dev/cars/…`) are right.
 # - Adapters have quirks (an empty root path, a `/$default` prefix): test the handler with saved
-#   events of every format you deploy, as `tests/events/` does.
+#   events of every format you deploy, as `workshop/events/` does.
 # - Every cold start pays for the imports: keep heavy libraries out of the request path (no
 #   numpy, scikit-learn or pandas for a prediction here), and measure with `-X importtime`.

@@ -51,7 +51,7 @@ import pandas as pd
 import requests
 from tqdm.auto import tqdm
 
-from workshop import CARS_MODEL_DIR, ROOT
+from workshop import CARS_MODEL_DIR, EVENTS_DIR, LAMBDA_RUNNER, ROOT
 from workshop.deploy import UNZIPPED_LIMIT, ZIPPED_LIMIT, report
 from workshop.lambda_builds import (
     add_app,
@@ -68,8 +68,8 @@ from workshop.lambda_builds import (
 )
 from workshop.local_aws import MotoServer, free_port
 from workshop.offline import LOCAL_API_KEY, Offline
+from workshop_app.car_model import ModelUnavailable, load_model
 from workshop_app.car_schema import example_car
-from workshop_app.model_store import ModelUnavailable, load_model
 
 try:
     load_model(str(CARS_MODEL_DIR))
@@ -84,8 +84,8 @@ workdir = tempfile.TemporaryDirectory(prefix="nb05-")  # see "Clean up" at the e
 WORK = Path(workdir.name)
 PIP_CACHE = ROOT / ".cache" / "pip"  # wheels are downloaded once, then reused
 LAMBDA_TXT = ROOT / "requirements" / "lambda.txt"
-RUNNER = ROOT / "tests" / "lambda_runner.py"
-EVENT = ROOT / "tests" / "events" / "rest_v1_predict.json"
+RUNNER = LAMBDA_RUNNER
+EVENT = EVENTS_DIR / "rest_v1_predict.json"
 MB = 1e6
 # The artifacts hold Lambda's compiled code (Linux, x86_64); elsewhere only the portable one runs.
 LAMBDA_LIKE = sys.platform == "linux" and platform.machine() == "x86_64"
@@ -300,7 +300,7 @@ pd.DataFrame(
 ).fillna(0).astype(int)
 
 # %% [markdown]
-# Now the cold start itself. `tests/lambda_runner.py` does what a new Lambda container does: a
+# Now the cold start itself. `workshop/lambda_runner.py` does what a new Lambda container does: a
 # bare Python 3.12 (`-I -S`, nothing but the artifact on `sys.path`; `-B`, never writing `.pyc`,
 # as on the read-only `/var/task`) imports the handler and answers one event, here
 # `POST /predict`, so loading the model is included. Three cold starts each, the median:
@@ -503,7 +503,7 @@ methods.sort_values(["path", "method"]).set_index(["path", "method"])
 # under `resources`. The first statement lets it write its own log group; each other names its
 # actions and the resources they apply to, so that a bug, or an attacker, in the function can
 # read and write cars, read the model and work on SmartCat's jobs, and nothing else.
-# `tests/test_iam.py` records every AWS call each function makes and checks both ways: each
+# `tests/e2e/test_iam.py` records every AWS call each function makes and checks both ways: each
 # call is allowed, and each permission is used.
 
 

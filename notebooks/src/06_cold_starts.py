@@ -50,8 +50,8 @@ from workshop.deploy import UNZIPPED_LIMIT, ZIPPED_LIMIT
 from workshop.lambda_builds import unzip, zip_dir
 from workshop.local_aws import read_serverless_yml
 from workshop_app import portable_model
+from workshop_app.car_model import ModelUnavailable, load_model
 from workshop_app.car_schema import FEATURE_NAMES, example_car, to_row
-from workshop_app.model_store import ModelUnavailable, load_model
 
 try:
     load_model(str(CARS_MODEL_DIR))
@@ -112,11 +112,11 @@ print(f"{len(variants)} variants in bench/results.json; baseline {BASELINE}, def
 # `bench/lambda_variants.py` builds the car API's Lambda artifact six ways, unpacks each zip
 # into a directory as Lambda would, and measures each the same way:
 #
-# - **cold start**: a fresh `python -I -S -B tests/lambda_runner.py ARTIFACT EVENT`. `-I -S`
+# - **cold start**: a fresh `python -I -S -B workshop/lambda_runner.py ARTIFACT EVENT`. `-I -S`
 #   means nothing on `sys.path` but the standard library and the unpacked artifact (the
 #   runner checks); `-B` means no `.pyc` is written, as on the read-only `/var/task`. It imports
 #   serverless-wsgi's handler and answers a saved API Gateway event, a `POST /predict` of one
-#   car (`tests/events/rest_v1_predict.json`), so loading the model is included. The median of 7.
+#   car (`workshop/events/rest_v1_predict.json`), so loading the model is included. The median of 7.
 # - **warm**: the same event answered 2,000 more times in that process: median (p50) and 99th
 #   percentile (p99) latency.
 # - **peak RSS**: the most memory the process held, which the memory size must cover.
@@ -360,7 +360,7 @@ LOAD_AND_PREDICT = """
 import json, sys, time
 rows = json.loads(sys.stdin.read())
 started = time.perf_counter()
-from workshop_app.model_store import load_model
+from workshop_app.car_model import load_model
 model = load_model(sys.argv[1], fmt=sys.argv[2])
 model.predict(rows[:1])  # what the first request does
 seconds = time.perf_counter() - started
@@ -432,7 +432,7 @@ print(
 # Same answers, bit for bit, without numpy, scipy or scikit-learn: that is how the function fits
 # in a small zip and starts in a fraction of the time. Without the float32 rounding the answers
 # differ by little, but they differ, for some of the data's own cars too: "the same model" would
-# be almost the same model, and `tests/test_portable_model.py` could not demand equality.
+# be almost the same model, and `tests/unit/test_portable_model.py` could not demand equality.
 # The price: the exporter supports exactly the pipelines `workshop/train_cars.py` trains, and
 # refuses anything else, rather than export something that predicts differently.
 #

@@ -56,7 +56,7 @@ from workshop.train_documents import (
     scores,
     split_documents,
 )
-from workshop_app.smartcat import pages
+from workshop_app.smartcat import pdf
 from workshop_app.smartcat.classifier import ClassifierUnavailable, PageClassifier
 
 CORPUS = DATA_DIR / "corpus"
@@ -118,7 +118,7 @@ show_pages([(CORPUS / example, f"{example} (digital)"), (scans[example], "the sa
 # %% [markdown]
 # ## 2. From a page to text
 #
-# `workshop_app/smartcat/pages.py` reads a page the way the Lambda workers will: the text layer
+# `workshop_app/smartcat/pdf.py` reads a page the way the Lambda workers will: the text layer
 # when the page has one, OCR (tesseract, German) when it does not. Training uses the same code,
 # so a page is read identically when the model learns and when it predicts.
 
@@ -126,10 +126,10 @@ show_pages([(CORPUS / example, f"{example} (digital)"), (scans[example], "the sa
 digital = pdfium.PdfDocument(CORPUS / example)
 scanned = pdfium.PdfDocument(scans[example])
 started = time.perf_counter()
-from_text_layer = pages.read_page(digital, 0)
+from_text_layer = pdf.read_page(digital, 0)
 text_ms = 1000 * (time.perf_counter() - started)
 started = time.perf_counter()
-from_ocr = pages.read_page(scanned, 0)
+from_ocr = pdf.read_page(scanned, 0)
 ocr_s = time.perf_counter() - started
 print(f"text layer: {text_ms:.1f} ms, method={from_text_layer.method!r}")
 print(f"OCR:        {ocr_s:.2f} s,  method={from_ocr.method!r}")
@@ -372,12 +372,12 @@ assert cm[classes.index(most_confused[0]), classes.index(most_confused[1])] == m
 # Exercise 3: label every page of a bundle (several documents in one PDF, some pages scanned)
 # with the portable classifier, and compare with the truth in its JSON file. Store the share of
 # correctly labelled pages in `bundle_accuracy`.
-# Hint: pages.open_pdf(bytes), pages.read_page(document, index).text, portable.predict([...]).
+# Hint: pdf.open_pdf(bytes), pdf.read_page(document, index).text, portable.predict([...]).
 
 bundle = sorted((CORPUS / BUNDLES).glob("*.pdf"))[0]
 truth = json.loads(bundle.with_suffix(".json").read_text())
-document = pages.open_pdf(bundle.read_bytes())
-bundle_texts = [pages.read_page(document, i).text for i in range(len(document))]
+document = pdf.open_pdf(bundle.read_bytes())
+bundle_texts = [pdf.read_page(document, i).text for i in range(len(document))]
 labels = [p.label for p in portable.predict(bundle_texts)]
 right = [label == page["label"] for label, page in zip(labels, truth["pages"], strict=True)]
 bundle_accuracy = float(np.mean(right))

@@ -40,11 +40,11 @@ from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 from workshop import ROOT
 from workshop.local_aws import ensure_pipeline, pipeline_routes
 from workshop.smartcat_corpus import render_document, scan
+from workshop.worker import Worker
 from workshop_app import create_app
 from workshop_app.smartcat import handlers
 from workshop_app.smartcat.classifier import PageClassifier
 from workshop_app.smartcat.job_files import page_key
-from workshop_app.smartcat.worker import Worker
 
 # The model `make document-model` built; the handlers read DOCUMENT_MODEL_URI, as on Lambda.
 os.environ["DOCUMENT_MODEL_URI"] = str(ROOT / "models" / "documents")

@@ -4,21 +4,19 @@ Training (workshop/train_documents.py) fits a scikit-learn pipeline and exports 
 `classifier.json`; this module evaluates that file with the standard library only, so the Lambda
 workers import neither numpy nor scikit-learn (~280 MB, ~1.6 s to import cold). It reproduces
 scikit-learn's TfidfVectorizer (lowercase, accents, token pattern, word / char / char_wb n-grams,
-sublinear tf, idf, l2 norm) and the model's predict_proba; tests/test_classifier.py proves the
+sublinear tf, idf, l2 norm) and the model's predict_proba; tests/unit/test_classifier.py proves the
 labels equal scikit-learn's and the probabilities agree within 1e-9 on every held-out page.
 
     classifier = PageClassifier.load("models/documents")      # or "s3://bucket/prefix"
     classifier.predict(["Gehaltsabrechnung Januar 2024 ..."])  # [Prediction(label, confidence)]
 
-An artifact is a directory holding `manifest.json` and the file it lists with its sha256, like the
-car model's (workshop_app/model_store.py): the bytes are hashed and compared before they are
-parsed, and nothing is ever unpickled.
+Its artifact is read like the car model's (workshop_app/artifacts.py): the bytes are verified
+before they are parsed, and nothing is ever unpickled.
 """
 
 from __future__ import annotations
 
 import base64
-import hmac
 import json
 import math
 import re
@@ -27,11 +25,10 @@ import unicodedata
 from array import array
 from dataclasses import dataclass
 
-from ..model_store import MANIFEST, ModelUnavailable, _read, sha256_hex
+from .. import artifacts
+from ..artifacts import PORTABLE, ModelUnavailable
 
 FORMAT = "smartcat-page-classifier-v1"
-#: The manifest's key for the portable file (as in the car model's manifest).
-PORTABLE = "portable"
 _WHITE_SPACES = re.compile(r"\s\s+")  # scikit-learn's normalisation for char n-grams
 
 
@@ -184,50 +181,29 @@ class PageClassifier:
 
     @classmethod
     def load(cls, uri: str, expected_sha256: str | None = None) -> PageClassifier:
-        """Fetch, verify (sha256 from the manifest, and `expected_sha256` if given) and parse.
-
-        `uri` is a directory or `s3://bucket/prefix`. Raises ClassifierUnavailable on any fault.
-        """
-        uri = str(uri)
+        """Fetch, verify (artifacts.read_verified: the manifest's sha256, and `expected_sha256`
+        if given) and parse. `uri` is a directory or `s3://bucket/prefix`. Raises
+        ClassifierUnavailable on any fault."""
         try:
-            manifest = json.loads(_read(uri, MANIFEST))
-            entry = manifest["files"][PORTABLE]
-            name, digest = entry["name"], str(entry["sha256"]).lower()
-        except ModelUnavailable as error:
-            raise ClassifierUnavailable(
-                f"{error} (build the document model: `make document-model`)"
-            ) from error
-        except (ValueError, KeyError, TypeError) as error:
-            raise ClassifierUnavailable(
-                f"{uri}/{MANIFEST} is not a classifier manifest ({error!r})"
-            ) from error
-        if not isinstance(name, str) or "/" in name or "\\" in name or name.startswith("."):
-            raise ClassifierUnavailable(f"manifest names an invalid classifier file {name!r}")
-        try:
-            data = _read(uri, name)
+            manifest, data = artifacts.read_verified(
+                uri, PORTABLE, expected_sha256, pin_name="expected_sha256", build="make document-model"
+            )
         except ModelUnavailable as error:
             raise ClassifierUnavailable(str(error)) from error
-        actual = sha256_hex(data)
-        for source, expected in (("manifest", digest), ("expected_sha256", expected_sha256)):
-            if expected is not None and not hmac.compare_digest(actual, str(expected).lower()):
-                raise ClassifierUnavailable(
-                    f"{uri}/{name} failed verification: sha256 {actual} does not match {source} "
-                    f"({expected}); refusing to load it"
-                )
         try:
             classifier = cls(json.loads(data), manifest)
         except (ValueError, KeyError, TypeError) as error:
-            raise ClassifierUnavailable(f"{uri}/{name} is not a page classifier ({error!r})") from error
+            raise ClassifierUnavailable(f"{uri}: not a page classifier ({error!r})") from error
         if manifest.get("classes") not in (None, classifier.classes):
             raise ClassifierUnavailable(
-                f"{uri}: manifest classes {manifest['classes']} differ from "
-                f"the classifier's {classifier.classes}"
+                f"{uri}: manifest classes {manifest['classes']} differ from the "
+                f"classifier's {classifier.classes}"
             )
         return classifier
 
     @property
     def model_id(self) -> str:
-        return str(self.manifest.get("model_id", ""))
+        return artifacts.model_id(self.manifest) if self.manifest else ""
 
     def features(self, text: str) -> dict[int, float]:
         """The page's TF-IDF vector as {column: weight}: what the linear model sees."""

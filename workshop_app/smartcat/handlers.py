@@ -10,7 +10,7 @@ Each takes the SQS event Lambda sends, `{"Records": [{"messageId", "receiptHandl
 declare `functionResponseTypes: [ReportBatchItemFailures]`): only the failed messages come back.
 
 The settings and the pipeline, with its clients and the classifier, are made once per container
-on first use. The local worker (worker.py) calls these same functions with the same events.
+on first use. The local worker (workshop/worker.py) calls these same functions with the same events.
 """
 
 from __future__ import annotations
@@ -35,12 +35,12 @@ def pipeline() -> Pipeline:
 
 
 def split(event: dict, context=None) -> dict:
-    return pipeline().split(event, context)
+    return pipeline().split(event)
 
 
 def page(event: dict, context=None) -> dict:
-    return pipeline().page(event, context)
+    return pipeline().page(event)
 
 
 def aggregate(event: dict, context=None) -> dict:
-    return pipeline().aggregate(event, context)
+    return pipeline().aggregate(event)

@@ -15,7 +15,7 @@ import json
 import re
 from urllib.parse import unquote_plus
 
-from ..storage import StorageUnavailable
+from ..aws import Client, NotFound
 
 UPLOADS = "uploads/"
 JOBS = "jobs/"
@@ -43,43 +43,10 @@ def job_id_from_key(key: str) -> str | None:
 class JobFiles:
     def __init__(self, bucket: str):
         self.bucket = bucket
-        self._client = None
-
-    @property
-    def client(self):
-        if self._client is None:
-            import boto3
-            from botocore.config import Config
-
-            # Signature v4 for presigned URLs (every region accepts it; some accept nothing else).
-            self._client = boto3.client(
-                "s3",
-                config=Config(
-                    # 2 tries of at most 1 s + 4 s: an upload fails before the API's 10 s timeout.
-                    signature_version="s3v4",
-                    connect_timeout=1,
-                    read_timeout=4,
-                    retries={"total_max_attempts": 2, "mode": "standard"},
-                ),
-            )
-        return self._client
+        self._s3 = Client("s3")
 
     def _call(self, method: str, **kwargs):
-        from botocore.exceptions import BotoCoreError, ClientError
-
-        try:
-            return getattr(self.client, method)(Bucket=self.bucket, **kwargs)
-        except ClientError as e:
-            code = e.response.get("Error", {}).get("Code", "")
-            if code in ("NoSuchKey", "404", "NotFound"):
-                raise FileNotFoundError(kwargs.get("Key", "")) from e
-            if code == "NoSuchBucket":
-                raise StorageUnavailable(f"bucket {self.bucket!r} does not exist") from e
-            if code in ("SlowDown", "ServiceUnavailable", "InternalError", "503", "500"):
-                raise StorageUnavailable(f"S3 is busy ({code}); try again") from e
-            raise
-        except BotoCoreError as e:
-            raise StorageUnavailable(f"cannot reach S3: {e}") from e
+        return self._s3.call(method, f"bucket {self.bucket!r}", Bucket=self.bucket, **kwargs)
 
     # -- upload ------------------------------------------------------------------------------
 
@@ -88,7 +55,7 @@ class JobFiles:
 
     def presigned_upload(self, job_id: str, expires_in: int) -> str:
         """A URL that accepts one `PUT` of the PDF (with `Content-Type: application/pdf`)."""
-        return self.client.generate_presigned_url(
+        return self._s3.get().generate_presigned_url(
             "put_object",
             ExpiresIn=expires_in,
             Params={"Bucket": self.bucket, "Key": upload_key(job_id), "ContentType": "application/pdf"},
@@ -97,7 +64,7 @@ class JobFiles:
     def upload_size(self, job_id: str) -> int | None:
         try:
             return self._call("head_object", Key=upload_key(job_id))["ContentLength"]
-        except FileNotFoundError:
+        except NotFound:
             return None
 
     def get_upload(self, job_id: str) -> bytes:
@@ -124,14 +91,13 @@ class JobFiles:
 
     def delete(self, job_id: str) -> int:
         """Delete the upload and everything under jobs/<job_id>/; the number of objects deleted."""
-        keys = [upload_key(job_id)]
-        pages = self.client.get_paginator("list_objects_v2").paginate(
-            Bucket=self.bucket, Prefix=f"{JOBS}{job_id}/"
-        )
-        try:
-            keys += [obj["Key"] for page in pages for obj in page.get("Contents", [])]
-        except Exception as e:  # noqa: BLE001 (boto3's errors, mapped like _call's)
-            raise StorageUnavailable(f"cannot list the job's files: {e}") from e
+        keys, listing = [upload_key(job_id)], {"Prefix": f"{JOBS}{job_id}/"}
+        while True:
+            page = self._call("list_objects_v2", **listing)
+            keys += [obj["Key"] for obj in page.get("Contents", [])]
+            if not page.get("IsTruncated"):
+                break
+            listing["ContinuationToken"] = page["NextContinuationToken"]
         for start in range(0, len(keys), 1000):
             self._call(
                 "delete_objects",

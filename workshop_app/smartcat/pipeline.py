@@ -9,7 +9,7 @@ Every step is safe to run twice on the same message (SQS delivers at least once)
 - split resumes a job that is already running with the same page count, and otherwise does
   nothing to a job that is over or gone;
 - page skips a page that already has a result, and records a result together with the job's
-  counter in one conditional transaction (jobs_store), so no page is counted twice;
+  counter in one conditional transaction (jobs_table), so no page is counted twice;
 - aggregate writes the same output again at worst, and the job turns `done` exactly once.
 
 A handler takes an SQS event and answers with the messages that failed (`batchItemFailures`):
@@ -18,71 +18,24 @@ delivery (ApproximateReceiveCount = MAX_RECEIVE_COUNT, the queues' maxReceiveCou
 is recorded first (the page as failed, or the job), so the job ends `failed` with a reason while
 the message itself moves on to the dead-letter queue for someone to inspect.
 
-This module imports neither Flask nor numpy: a worker function loads boto3, pypdfium2 and the
-pure-Python classifier, nothing else.
+This module imports neither Flask nor numpy. PDFium (smartcat/pdf.py) is imported by the steps
+that read PDFs, split and page, and the classifier by page alone (it records its model_id with
+each page): each function's artifact carries only what its step imports.
 """
 
 from __future__ import annotations
 
-import io
 import json
 import logging
-import threading
 import time
 from collections.abc import Callable, Mapping
 
-from . import pages as page_reader
+from ..artifacts import Holder
 from .job_files import JobFiles, job_id_from_key
-from .jobs_store import DONE, FAILED, RUNNING, TERMINAL, JobStore
+from .jobs_table import DONE, FAILED, RUNNING, TERMINAL, JobStore
 from .queues import PageMessage, Queues, receive_count
 
 log = logging.getLogger(__name__)
-
-#: PDFium is not thread-safe; the local worker runs handlers on several threads (Lambda runs one
-#: event per process at a time, so there this lock is never contended).
-PDFIUM = threading.Lock()
-
-
-def single_page_pdfs(data: bytes) -> list[bytes]:
-    """Each page of a (validated) PDF as a PDF of its own, in page order."""
-    import pypdfium2 as pdfium
-
-    singles = []
-    with PDFIUM:
-        document = page_reader.open_pdf(data)
-        try:
-            for index in range(len(document)):
-                single = pdfium.PdfDocument.new()
-                try:
-                    single.import_pages(document, [index])
-                    buffer = io.BytesIO()
-                    single.save(buffer)
-                finally:
-                    single.close()
-                singles.append(buffer.getvalue())
-        finally:
-            document.close()
-    return singles
-
-
-def count_pages(data: bytes, max_pages: int | None = None) -> int:
-    """The number of pages; raises pages.PdfRejected for anything a job cannot take."""
-    with PDFIUM:
-        document = page_reader.open_pdf(data, max_pages=max_pages)
-        try:
-            return len(document)
-        finally:
-            document.close()
-
-
-def read_single_page(data: bytes) -> page_reader.PageText:
-    page_reader.check_decoded_size(data)  # before PDFium inflates it all in memory
-    with PDFIUM:
-        document = page_reader.open_pdf(data)
-        try:
-            return page_reader.read_page(document, 0)
-        finally:
-            document.close()
 
 
 def group_documents(pages: list[dict]) -> list[dict]:
@@ -97,26 +50,6 @@ def group_documents(pages: list[dict]) -> list[dict]:
     return documents
 
 
-class ClassifierHolder:
-    """The page classifier, loaded (and verified) once per process: a Lambda container's life."""
-
-    def __init__(self, uri: str):
-        self.uri = uri
-        self._classifier = None
-        self._lock = threading.Lock()
-        self.loads = 0
-
-    def get(self):
-        if self._classifier is None:
-            with self._lock:
-                if self._classifier is None:
-                    from .classifier import PageClassifier
-
-                    self.loads += 1
-                    self._classifier = PageClassifier.load(self.uri)
-        return self._classifier
-
-
 class Pipeline:
     """The handlers' logic, with its resources named by the settings (workshop_app.settings)."""
 
@@ -124,20 +57,20 @@ class Pipeline:
         self.jobs = JobStore(settings["JOBS_TABLE"], settings["JOB_RETENTION_DAYS"])
         self.files = JobFiles(settings["DOCUMENTS_BUCKET"])
         self.queues = Queues(settings["PAGES_QUEUE_URL"], settings["AGGREGATE_QUEUE_URL"])
-        self.classifier = ClassifierHolder(settings["DOCUMENT_MODEL_URI"])
+        self.classifier = Holder(_classifier_loader(settings["DOCUMENT_MODEL_URI"]))
         self.max_pages = settings["MAX_PAGES"]
         self.max_bytes = settings["MAX_PDF_BYTES"]
         self.max_receive_count = settings["MAX_RECEIVE_COUNT"]
 
     # -- the Lambda handlers' bodies -----------------------------------------------------------
 
-    def split(self, event: dict, context=None) -> dict:
+    def split(self, event: dict) -> dict:
         return self._each(event, self.split_message, self._split_gave_up)
 
-    def page(self, event: dict, context=None) -> dict:
+    def page(self, event: dict) -> dict:
         return self._each(event, self.page_message, self._page_gave_up)
 
-    def aggregate(self, event: dict, context=None) -> dict:
+    def aggregate(self, event: dict) -> dict:
         return self._each(event, self.aggregate_message, self._aggregate_gave_up)
 
     def _each(
@@ -186,6 +119,8 @@ class Pipeline:
             self.split_job(job_id)
 
     def split_job(self, job_id: str) -> None:
+        from . import pdf  # PDFium: in split's and page's artifacts, not in aggregate's
+
         job = self.jobs.get(job_id)
         if job is None:  # deleted, or an upload no job was created for: nobody wants it
             log.info("no job %s: deleting its upload", job_id)
@@ -201,13 +136,13 @@ class Pipeline:
             return
         data = self.files.get_upload(job_id)
         try:
-            pages = count_pages(data, self.max_pages)
-        except page_reader.PdfRejected as rejected:
+            pages = pdf.count_pages(data, self.max_pages)
+        except pdf.PdfRejected as rejected:
             self.jobs.fail(job_id, rejected.reason)
             return
         if not self.jobs.start(job_id, pages):
             return  # deleted or over meanwhile
-        for page, single in enumerate(single_page_pdfs(data), 1):
+        for page, single in enumerate(pdf.single_page_pdfs(data), 1):
             self.files.put_page(job_id, page, single)
         self.queues.send_pages(job_id, pages)
 
@@ -218,6 +153,8 @@ class Pipeline:
     # -- page --------------------------------------------------------------------------------
 
     def page_message(self, record: dict) -> None:
+        from . import pdf
+
         message = PageMessage.parse(record["body"])
         job = self.jobs.get(message.job_id)
         if job is None or job["status"] != RUNNING:
@@ -227,12 +164,13 @@ class Pipeline:
             return  # before it could send this
         started = time.perf_counter()
         try:
-            text = read_single_page(self.files.get_page(message.job_id, message.page))
-        except page_reader.PdfRejected as rejected:
+            text = pdf.read_single_page(self.files.get_page(message.job_id, message.page))
+        except pdf.PdfRejected as rejected:
             # The page's bytes will not change: it fails now, not after maxReceiveCount tries.
             self._fail_page(message, rejected)
             return
-        [prediction] = self.classifier.get().predict([text.text])
+        classifier = self.classifier.get()
+        [prediction] = classifier.predict([text.text])
         self.jobs.record_page(
             message.job_id,
             message.page,
@@ -241,6 +179,7 @@ class Pipeline:
                 "confidence": round(prediction.confidence, 4),
                 "method": text.method,
                 "seconds": round(time.perf_counter() - started, 3),
+                "model_id": classifier.model_id,
             },
         )
         self._aggregate_if_complete(message.job_id)
@@ -290,7 +229,9 @@ class Pipeline:
         ]
         output = {
             "job_id": job_id,
-            "model_id": self.classifier.get().model_id,
+            # The model that labelled the pages (a deployment between two pages could mix models:
+            # the output names the first page's).
+            "model_id": pages[0]["model_id"],
             "pages": page_results,
             "documents": group_documents(page_results),
         }
@@ -301,3 +242,12 @@ class Pipeline:
     def _aggregate_gave_up(self, record: dict, error: Exception) -> None:
         job_id = str(json.loads(record["body"])["job_id"])
         self.jobs.fail(job_id, f"the pages could not be put together ({error})")
+
+
+def _classifier_loader(uri: str) -> Callable:
+    def load():
+        from .classifier import PageClassifier
+
+        return PageClassifier.load(uri)
+
+    return load

@@ -13,7 +13,7 @@ import json
 import time
 from dataclasses import dataclass
 
-from ..storage import StorageUnavailable
+from ..aws import Client, StorageUnavailable
 
 #: SQS takes at most 10 messages per SendMessageBatch.
 BATCH = 10
@@ -51,28 +51,19 @@ class Queues:
 
     def __init__(self, pages_url: str | None, aggregate_url: str | None):
         self.pages_url, self.aggregate_url = pages_url, aggregate_url
-        self._client = None
-
-    @property
-    def client(self):
-        if self._client is None:
-            import boto3
-            from botocore.config import Config
-
-            self._client = boto3.client(
-                "sqs",
-                config=Config(
-                    connect_timeout=2, read_timeout=10, retries={"max_attempts": 3, "mode": "standard"}
-                ),
-            )
-        return self._client
+        self._sqs = Client("sqs")
 
     def send_pages(self, job_id: str, pages: int) -> None:
         self.send_batch(self.pages_url, [PageMessage(job_id, n, pages).body() for n in range(1, pages + 1)])
 
     def send_aggregate(self, job_id: str) -> None:
         self._require(self.aggregate_url, "AGGREGATE_QUEUE_URL")
-        self._sqs("send_message", QueueUrl=self.aggregate_url, MessageBody=aggregate_body(job_id))
+        self._sqs.call(
+            "send_message",
+            f"queue {self.aggregate_url!r}",
+            QueueUrl=self.aggregate_url,
+            MessageBody=aggregate_body(job_id),
+        )
 
     def send_batch(self, url: str | None, bodies: list[str]) -> None:
         """Send every body, ten per request; entries SQS rejects are retried, then raised."""
@@ -80,7 +71,9 @@ class Queues:
         for start in range(0, len(bodies), BATCH):
             entries = [{"Id": str(i), "MessageBody": b} for i, b in enumerate(bodies[start : start + BATCH])]
             for attempt in range(4):
-                failed = self._sqs("send_message_batch", QueueUrl=url, Entries=entries).get("Failed", [])
+                failed = self._sqs.call(
+                    "send_message_batch", f"queue {url!r}", QueueUrl=url, Entries=entries
+                ).get("Failed", [])
                 if not failed:
                     break
                 ids = {f["Id"] for f in failed}
@@ -93,11 +86,3 @@ class Queues:
     def _require(url: str | None, name: str) -> None:
         if not url:
             raise RuntimeError(f"{name} is not set: the function does not know its queue")
-
-    def _sqs(self, method: str, **kwargs) -> dict:
-        from botocore.exceptions import BotoCoreError, ClientError
-
-        try:
-            return getattr(self.client, method)(**kwargs)
-        except (BotoCoreError, ClientError) as e:
-            raise StorageUnavailable(f"cannot send to SQS: {e}") from e

@@ -90,8 +90,17 @@ $("forget-key").addEventListener("click", () => {
   $("api-key").value = "";
 });
 
+function cell(row, text, numeric = false) {
+  const td = row.insertCell();
+  td.textContent = text;
+  if (numeric) td.className = "number";
+  return td;
+}
+
 // ---- one car: predict, add ------------------------------------------------------------------
 // The body is what the form says; the API validates it and its message is shown as it is.
+// (A deployment without the car API has no car form.)
+if ($("car-form")) {
 function readCar() {
   const car = {};
   for (const el of $("car-form").elements) {
@@ -125,12 +134,6 @@ $("add-car").addEventListener("click", action($("add-car"), async () => {
 // ---- the collection -----------------------------------------------------------------------
 let nextToken = null;
 
-function cell(row, text, numeric = false) {
-  const td = row.insertCell();
-  td.textContent = text;
-  if (numeric) td.className = "number";
-  return td;
-}
 
 function carRow(car) {
   const row = document.createElement("tr");
@@ -185,6 +188,9 @@ $("next-page").addEventListener("click", async (event) => {
   await action($("next-page"), () => loadCars(nextToken))(event);
   $("next-page").disabled = !nextToken;
 });
+
+loadCars(null).catch(showError);
+}
 
 // ---- SmartCat jobs ------------------------------------------------------------------------
 // POST /jobs answers 202 with the job id; GET /jobs/{id} reports progress until the job is done,
@@ -283,5 +289,3 @@ if ($("job-form")) {
     }
   });
 }
-
-loadCars(null).catch(showError);

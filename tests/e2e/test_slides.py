@@ -1,0 +1,249 @@
+"""The decks: `make slides` builds them from markdown, and every slide renders in Chromium.
+
+The build runs the same command as `make slides` (into slides/build/), then each deck is opened
+from disk (file://) and from a local web server, every slide is visited through reveal.js's API,
+and a screenshot of each is saved under tests/output/screenshots/ (not committed).
+"""
+
+import functools
+import http.server
+import importlib.util
+import json
+import re
+import subprocess
+import sys
+import threading
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+from helpers.browser import browser, screenshot_dir, watch  # noqa: F401 (browser is a fixture)
+
+from workshop import ROOT
+from workshop.local_aws import read_serverless_yml
+
+SLIDES = ROOT / "slides"
+BUILD = SLIDES / "build"
+DECKS = ("workshop", "smartcat")
+HORIZONTAL, VERTICAL = re.compile(r"^---$", re.M), re.compile(r"^\.>>$", re.M)
+
+
+def _load(name: str):
+    spec = importlib.util.spec_from_file_location(f"slides_{name}", SLIDES / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def run_build(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, str(SLIDES / "build.py"), *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.fixture(scope="module")
+def built() -> Path:
+    """slides/build/, built by the command `make slides` runs."""
+    result = run_build()
+    assert result.returncode == 0, result.stdout + result.stderr
+    return BUILD
+
+
+def markdown_slides(deck: str) -> list[str]:
+    text = (SLIDES / f"{deck}.md").read_text()
+    return [v for h in HORIZONTAL.split(text) for v in VERTICAL.split(h)]
+
+
+# ---- the build ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("deck", DECKS)
+def test_every_slide_has_a_title_and_speaker_notes(deck):
+    slides = markdown_slides(deck)
+    assert len(slides) >= 20
+    for n, slide in enumerate(slides, 1):
+        assert re.search(r"^#{1,3} \S", slide, re.M), f"{deck} slide {n} has no heading"
+        assert re.search(r"^Note:\n\S", slide, re.M), f"{deck} slide {n} has no speaker notes"
+
+
+def test_build_writes_self_contained_pages(built):
+    assert {p.name for p in built.glob("*.html")} == {"index.html", *(f"{d}.html" for d in DECKS)}
+    for deck in DECKS:
+        page = (built / f"{deck}.html").read_text()
+        # The markdown is inside the page (file:// cannot fetch it), with every placeholder filled.
+        assert "<textarea data-template>" in page and "{{" not in page
+        local = re.findall(r'(?:src|href)="([^"]+)"', page)
+        local += re.findall(r"!\[[^\]]*\]\(([^)\s]+)\)", page)
+        assert local, "the page references nothing?"
+        for ref in local:
+            if ref.startswith("data:"):
+                continue
+            assert not re.match(r"^[a-z]+:", ref), f"{deck}.html loads {ref} from elsewhere"
+            assert (built / ref).is_file(), f"{deck}.html references {ref}, not in the build"
+
+
+def test_numbers_come_from_the_benchmark_results(tmp_path):
+    """Build from a changed results.json: the decks follow it (the table is not copied)."""
+    results = json.loads((ROOT / "bench" / "results.json").read_text())
+    results["variants"][results["default"]]["cold_start_s"] = 4.321
+    results["variants"][results["default"]]["zip_bytes"] = 98_765_432
+    bench = tmp_path / "results.json"
+    bench.write_text(json.dumps(results))
+    out = tmp_path / "build"
+    result = run_build("--out", str(out), "--bench", str(bench))
+    assert result.returncode == 0, result.stderr
+    page = (out / "workshop.html").read_text()
+    assert f"| {results['default']} (default) | 98.8 |" in page
+    assert "| 4.321 |" in page
+    baseline = results["variants"][results["baseline"]]["cold_start_s"]
+    assert f"the cold start went from {baseline:.2f} s to\n4.32 s" in page  # in the speaker notes
+
+
+def test_an_unknown_placeholder_fails_the_build():
+    build = _load("build")
+    with pytest.raises(SystemExit, match="unknown placeholder.*bench.nope"):
+        build.fill("cold: {{ bench.nope }}", {"bench.x": "1"}, "workshop")
+
+
+def test_cost_table_rounds_each_request_up_to_a_millisecond():
+    build = _load("build")
+    results = {
+        "baseline": "a",
+        "default": "b",
+        "variants": {"a": {"warm_p50_ms": 12.0}, "b": {"warm_p50_ms": 0.2}},
+    }
+    table = build.cost_table(results, memory_mb=1769)  # one full vCPU: no CPU-share scaling
+    assert "| billed duration per request | 12 ms | 1 ms |" in table
+    gb_s = build.PRICES["lambda_usd_per_gb_second"]
+    assert f"| Lambda compute | ${1e6 * 0.012 * 1769 / 1024 * gb_s:.3f} |" in table
+
+
+def test_prices_are_the_ones_notebook_06_uses():
+    """Both quote AWS's prices as read on one date; they must not drift apart."""
+    source = (ROOT / "notebooks" / "src" / "06_cold_starts.py").read_text()
+    prices = _load("build").PRICES
+
+    def constant(name: str) -> float:
+        return float(re.search(rf"^{name} = ([0-9.]+)", source, re.M).group(1))
+
+    assert prices["read"] in source
+    assert prices["lambda_usd_per_gb_second"] == constant("LAMBDA_USD_PER_GB_SECOND")
+    assert prices["lambda_usd_per_million_requests"] == constant("LAMBDA_USD_PER_MILLION_REQUESTS")
+    assert f'"REST API": {prices["rest_api_usd_per_million"]:.2f}' in source
+    assert f'"HTTP API": {prices["http_api_usd_per_million"]:.2f}' in source
+
+
+def test_diagrams_are_svg_that_follow_serverless_yml():
+    diagrams = _load("diagrams")
+    serverless = read_serverless_yml()
+    for draw in diagrams.DIAGRAMS.values():
+        root = ET.fromstring(draw())
+        assert root.tag == "{http://www.w3.org/2000/svg}svg"
+        assert root.find("{http://www.w3.org/2000/svg}title").text
+    car = diagrams.car_api(serverless)
+    assert f"{serverless['provider']['memorySize']} MB" in car
+    serverless["provider"]["memorySize"] = 3008
+    api_role = serverless["resources"]["Resources"]["ApiRole"]["Properties"]
+    cars = next(
+        s
+        for s in api_role["Policies"][0]["PolicyDocument"]["Statement"]
+        if "CarsTable" in json.dumps(s["Resource"])
+    )
+    cars["Action"].append("dynamodb:Query")
+    changed = diagrams.car_api(serverless)
+    assert "3008 MB" in changed and "Scan, Query" in changed
+
+
+# ---- in the browser --------------------------------------------------------------------------
+
+SLIDE_STATE = """() => {
+  const slide = Reveal.getCurrentSlide();
+  const copy = slide.cloneNode(true);
+  copy.querySelectorAll("aside.notes").forEach((n) => n.remove());
+  const images = [...slide.querySelectorAll("img")].map((i) => ({
+    src: i.getAttribute("src"), complete: i.complete, width: i.naturalWidth, alt: i.alt}));
+  return {text: copy.textContent.trim(), images, notes: !!slide.querySelector("aside.notes"),
+          height: slide.scrollHeight, maxHeight: Reveal.getConfig().height,
+          indices: Reveal.getIndices()};
+}"""
+
+
+def visit_every_slide(browser, url: str, shots: Path | None) -> list[dict]:  # noqa: F811
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    watched = watch(page)
+    try:
+        page.goto(url)
+        page.wait_for_function("() => window.Reveal && Reveal.isReady()")
+        page.evaluate("() => Reveal.configure({transition: 'none', backgroundTransition: 'none'})")
+        positions = page.evaluate(
+            "() => Reveal.getSlides().map((s) => Reveal.getIndices(s)).map((i) => [i.h, i.v || 0])"
+        )
+        states = []
+        for n, (h, v) in enumerate(positions, 1):
+            page.evaluate(f"() => Reveal.slide({h}, {v})")
+            page.wait_for_function(
+                "() => [...Reveal.getCurrentSlide().querySelectorAll('img')].every((i) => i.complete)"
+            )
+            state = page.evaluate(SLIDE_STATE)
+            state["where"] = f"slide {n} ({h}/{v})"
+            states.append(state)
+            if shots:
+                page.screenshot(path=shots / f"{n:02d}-{h}-{v}.png")
+        assert len(states) == page.evaluate("() => Reveal.getTotalSlides()")
+    finally:
+        page.close()
+    assert not watched.problems(), watched.problems()
+    return states
+
+
+@pytest.mark.parametrize("deck", DECKS)
+def test_every_slide_renders_from_disk(browser, built, deck):  # noqa: F811
+    shots = screenshot_dir(f"slides-{deck}")
+    states = visit_every_slide(browser, (built / f"{deck}.html").as_uri(), shots)
+    assert len(states) == len(markdown_slides(deck))
+    for state in states:
+        where = state["where"]
+        assert state["text"], f"{where} is empty"
+        assert state["notes"], f"{where} lost its speaker notes"
+        for image in state["images"]:
+            assert image["complete"] and image["width"] > 0, f"{where}: {image['src']} is missing"
+            assert image["alt"], f"{where}: {image['src']} has no alt text"
+        assert state["height"] <= state["maxHeight"], (
+            f"{where} is {state['height']} px tall; the slide is {state['maxHeight']}"
+        )
+    assert len(list(shots.glob("*.png"))) == len(states)
+
+
+@pytest.fixture(scope="module")
+def served(built):
+    class Handler(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(Handler, directory=str(built))
+    )
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_decks_open_from_a_web_server_with_highlighted_code(browser, served):  # noqa: F811
+    page = browser.new_page()
+    watched = watch(page)
+    try:
+        page.goto(f"{served}/index.html")
+        page.get_by_role("link", name=re.compile("SmartCat")).click()
+        page.wait_for_function("() => window.Reveal && Reveal.isReady()")
+        assert page.evaluate("() => Reveal.getTotalSlides()") == len(markdown_slides("smartcat"))
+        # The highlight plugin turned fenced code into highlighted spans.
+        assert page.locator("pre code.hljs .hljs-string").count() > 0
+    finally:
+        page.close()
+    assert not watched.problems(), watched.problems()
