@@ -15,17 +15,19 @@ DOC_CORPUS := data/corpus
 DOC_MODEL := models/documents/manifest.json
 CORPUS_CODE := workshop/smartcat_corpus.py workshop/paperwork.py
 DOC_MODEL_CODE := workshop/train_documents.py workshop/export_documents.py \
-	workshop_app/smartcat/classifier.py workshop_app/smartcat/pages.py
+	workshop_app/smartcat/classifier.py workshop_app/smartcat/pdf.py workshop_app/smartcat/ocr.py
 # Tests run on two processes, a file each at a time: the suite is mostly single-threaded work and
 # waiting on servers. Whatever runs osls takes workshop.lambda_builds.osls_lock() first.
 TEST_PROCESSES ?= 2
 STAGE  ?= dev
 REGION ?= eu-central-1
 NODE_MODULES := node_modules/.installed
-# Debian packages the documents lessons and the browser tests need (tesseract OCR with German,
-# poppler, headless Chromium). Installed as root on Debian/Ubuntu; elsewhere the target says what.
-SYSTEM_PACKAGES := tesseract-ocr tesseract-ocr-deu poppler-utils chromium
-SYSTEM := .cache/system-packages.installed
+# The setup check: plain Python (3.8+), nothing installed yet. `--require TOOL` names a missing
+# tool in one line with its install command for this machine.
+CHECK_SETUP := python3 scripts/check_setup.py
+# The production switches of `make package`/`deploy`: ARCH=arm64 (Graviton), SNAPSTART=true.
+ARCH ?= x86_64
+SNAPSTART ?= false
 # osls (the open Serverless Framework) from node_modules; .venv/bin first on PATH, so the plugins
 # find the project's python3.12 and pip.
 SLS := PATH="$(CURDIR)/$(VENV)/bin:$$PATH" node_modules/.bin/sls
@@ -33,12 +35,13 @@ SLS := PATH="$(CURDIR)/$(VENV)/bin:$$PATH" node_modules/.bin/sls
 LOCAL_AWS := AWS_ENDPOINT_URL=http://127.0.0.1:$(MOTO_PORT) AWS_ACCESS_KEY_ID=workshop \
 	AWS_SECRET_ACCESS_KEY=workshop AWS_REGION=$(REGION) AWS_DEFAULT_REGION=$(REGION)
 LOCAL_API_KEY := workshop-local-api-key-do-not-use-in-aws
-export PORT MOTO_PORT STAGE REGION
+export PORT MOTO_PORT STAGE REGION ARCH SNAPSTART
 
 .DEFAULT_GOAL := help
 .PHONY: help setup demo serve lab model data notebooks requirements lint test clean \
 	corpus document-model train-documents \
-	node system package offline local-aws deploy remove deploy-local remove-local bench slides \
+	node chromium check-setup package solution offline local-aws deploy remove deploy-local \
+	remove-local bench slides \
 	fuzz load test-unit test-integration test-e2e
 
 help:  ## list the targets
@@ -68,7 +71,7 @@ demo: $(MODEL) $(DOC_MODEL)  ## start local AWS + the API, take it on a tour of 
 serve: $(MODEL) $(DOC_MODEL)  ## local AWS + the API on localhost:$PORT until Ctrl-C
 	$(PY) -m workshop.stack serve --port $(PORT) --moto-port $(MOTO_PORT)
 
-lab: $(MODEL) $(DOC_MODEL)  ## JupyterLab on notebooks/, with the local stack running
+lab: $(MODEL) $(DOC_MODEL) $(NODE_MODULES)  ## JupyterLab on notebooks/, with the local stack running
 	$(PY) -m workshop.stack lab --port $(PORT) --moto-port $(MOTO_PORT)
 
 data: $(VENV)/.installed  ## re-export data/cars.csv from vega_datasets
@@ -83,12 +86,12 @@ corpus: $(VENV)/.installed  ## generate the SmartCat paperwork corpus (SIZE, SEE
 $(DOC_CORPUS)/corpus.json: $(VENV)/.installed $(CORPUS_CODE)
 	$(PY) -m workshop.smartcat_corpus --out $(DOC_CORPUS)
 
-$(DOC_MODEL): $(VENV)/.installed $(SYSTEM) $(DOC_CORPUS)/corpus.json $(DOC_MODEL_CODE)
+$(DOC_MODEL): $(VENV)/.installed $(DOC_CORPUS)/corpus.json $(DOC_MODEL_CODE)
 	$(PY) -m workshop.train_documents --data $(DOC_CORPUS) --out $(@D) --max-scan-pages 24
 
 document-model: $(DOC_MODEL)  ## the default SmartCat page classifier (models/documents) from the default corpus
 
-train-documents: $(VENV)/.installed $(SYSTEM)  ## train a page classifier on your folder: DATA=<class folders> OUT=<dir>
+train-documents: $(VENV)/.installed  ## train a page classifier on your folder: DATA=<class folders> OUT=<dir>
 	@test -n "$(DATA)" -a -n "$(OUT)" || { echo "usage: make train-documents DATA=<dir with one folder per class> OUT=<dir>"; exit 2; }
 	$(PY) -m workshop.train_documents --data $(DATA) --out $(OUT)
 
@@ -100,34 +103,33 @@ requirements: $(VENV)/.installed  ## re-pin requirements/*.txt from requirements
 	  ../$(UV) pip compile --quiet --python-version 3.12 --python-platform x86_64-manylinux_2_28 \
 	    --no-header --annotation-style line $$r.in -o $$r.txt || exit 1; done
 
-# Node.js runs the Serverless Framework. Debian/Ubuntu as root: installed here; elsewhere: say how.
-node:
-	@command -v npm >/dev/null || { \
-	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    apt-get update -qq && apt-get install -y -qq nodejs npm; \
-	  else echo "Node.js 20+ with npm is needed: https://nodejs.org (or your package manager)"; exit 1; fi; }
+check-setup:  ## is this machine ready? Python 3.12, venv, Node/npm, disk, ports, chromium, PyPI/npm
+	@$(CHECK_SETUP)
 
-# OCR (tesseract + German), poppler and a headless Chromium for the browser tests.
-system: $(SYSTEM)  ## install the Debian packages: tesseract (deu), poppler, chromium
+# Tools are found by looking for them, wherever they came from (apt, Homebrew, nvm, ...). As root
+# on Debian/Ubuntu (CI, the dev container) a missing one is installed; elsewhere it is named.
+node: $(NODE_MODULES)  ## Node.js (20+) and the pinned osls, serverless-wsgi, serverless-offline, reveal.js
 
-$(SYSTEM):
-	@missing=$$(for p in $(SYSTEM_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null \
-	  | grep -q 'ok installed' || echo $$p; done); \
-	if [ -n "$$missing" ]; then \
-	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    echo "installing $$missing" && apt-get update -qq \
-	      && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
-	  else echo "Please install: $$missing (Debian/Ubuntu: sudo apt-get install $$missing;" \
-	    "macOS: brew install tesseract tesseract-lang poppler chromium)"; exit 1; fi; fi
-	@mkdir -p $(@D) && touch $@
-
-$(NODE_MODULES): package.json package-lock.json | node
+$(NODE_MODULES): package.json package-lock.json
+	@$(CHECK_SETUP) --require node || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
+	  && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm; }
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-package: $(VENV)/.installed $(NODE_MODULES) $(MODEL) $(DOC_MODEL)  ## build the Lambda artifact (.serverless/), print its size
+# Headless Chromium, for the browser tests only (nothing else needs a Debian package).
+chromium:  ## headless Chromium for the browser tests (installed as root on Debian/Ubuntu)
+	@$(CHECK_SETUP) --require chromium || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
+	  && apt-get update -qq \
+	  && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; }
+
+package: $(VENV)/.installed $(NODE_MODULES) $(MODEL) $(DOC_MODEL)  ## one artifact per function in .serverless/ (ARCH=arm64, SNAPSTART=true), sizes against Lambda's limits
 	$(SLS) package --stage $(STAGE) --region $(REGION)
 	$(PY) -m workshop.deploy report
+
+# A reference deployment as a folder of its own (plain copies: Windows-safe), to take home.
+solution: $(MODEL) $(DOC_MODEL)  ## write a reference deployment to a new folder: NAME=cars-api|smartcat DEST=<dir>
+	@test -n "$(NAME)" -a -n "$(DEST)" || { echo "usage: make solution NAME=<$$($(PY) -m workshop.solutions list | paste -sd'|')> DEST=<new folder>"; exit 2; }
+	$(PY) -m workshop.solutions export $(NAME) $(DEST)
 
 offline: $(VENV)/.installed $(NODE_MODULES) $(MODEL)  ## serverless-offline (API Gateway + Lambda) on :$PORT, local AWS behind it
 	$(PY) -m workshop.offline --port $(PORT) --moto-port $(MOTO_PORT)
@@ -154,7 +156,12 @@ remove-local: $(VENV)/.installed  ## remove it from local AWS, and check nothing
 	@$(LOCAL_AWS) $(PY) -m workshop.local_aws --ping
 	$(LOCAL_AWS) $(MAKE) --no-print-directory remove STAGE=local
 
-bench: $(VENV)/.installed $(NODE_MODULES) $(SYSTEM) $(MODEL) $(DOC_MODEL)  ## cold start, size and latency of each artifact variant -> bench/results.{json,png}; SmartCat -> bench/smartcat.json
+# The old OCR path (the tesseract program) is measured beside the in-process one while Debian
+# still packages it; nothing else needs it.
+bench: $(VENV)/.installed $(NODE_MODULES) $(MODEL) $(DOC_MODEL)  ## cold start, size and latency of each artifact variant -> bench/results.{json,png}; SmartCat -> bench/smartcat.json
+	@command -v tesseract >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
+	  && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	     --no-install-recommends tesseract-ocr tesseract-ocr-deu; } || true
 	$(PY) bench/lambda_variants.py
 	$(PY) bench/smartcat.py
 
@@ -184,7 +191,7 @@ lint: $(VENV)/.installed  ## ruff: lint, and the one formatter (`ruff format` fi
 SLOW_TESTS := notebooks/05_packaging.ipynb solutions/05_packaging.ipynb
 PYTEST := $(PY) -m pytest -p no:cacheprovider -n $(TEST_PROCESSES) --dist loadfile
 
-test: $(VENV)/.installed $(NODE_MODULES) $(SYSTEM) $(MODEL) $(DOC_MODEL) lint  ## the whole test suite: unit, integration, e2e (packaging, deployment, browser, notebooks)
+test: $(VENV)/.installed $(NODE_MODULES) chromium $(MODEL) $(DOC_MODEL) lint  ## the whole test suite: unit, integration, e2e (packaging, deployment, browser, notebooks)
 	$(PYTEST) $(SLOW_TESTS) tests notebooks/*.ipynb solutions/*.ipynb --nbval-lax --durations=15
 
 test-unit: $(VENV)/.installed  ## the unit tier alone: no server, no moto, no node, no browser (under a minute)
@@ -193,7 +200,7 @@ test-unit: $(VENV)/.installed  ## the unit tier alone: no server, no moto, no no
 test-integration: $(VENV)/.installed $(MODEL) $(DOC_MODEL)  ## the integration tier: moto server, local stack
 	$(PYTEST) tests/integration
 
-test-e2e: $(VENV)/.installed $(NODE_MODULES) $(SYSTEM) $(MODEL) $(DOC_MODEL)  ## the e2e tier: osls, serverless-offline, Chromium, notebooks
+test-e2e: $(VENV)/.installed $(NODE_MODULES) chromium $(MODEL) $(DOC_MODEL)  ## the e2e tier: osls, serverless-offline, Chromium, notebooks
 	$(PYTEST) $(SLOW_TESTS) tests/e2e notebooks/*.ipynb solutions/*.ipynb --nbval-lax --durations=15
 
 clean:  ## remove the venv, the model and caches

@@ -28,7 +28,7 @@ sys.path.insert(0, str(HERE))
 import diagrams  # noqa: E402 (needs HERE on sys.path)
 
 from workshop.deploy import UNZIPPED_LIMIT, ZIPPED_LIMIT  # noqa: E402
-from workshop.local_aws import read_serverless_yml  # noqa: E402
+from workshop.serverless_config import read_serverless_yml  # noqa: E402
 
 DECKS = {
     "workshop": "Serverless ML on AWS Lambda",

@@ -16,7 +16,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from workshop.local_aws import read_serverless_yml  # noqa: E402 (needs ROOT on sys.path)
+from workshop.serverless_config import read_serverless_yml  # noqa: E402 (needs ROOT on sys.path)
 
 FONT = "font-family='Helvetica, Arial, sans-serif'"
 # Colours of the AWS service families (stroke) with a light tint (fill).

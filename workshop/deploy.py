@@ -1,6 +1,6 @@
 """Deployment helpers around `sls` (osls) for the Makefile: size report, model upload, checks.
 
-    python -m workshop.deploy report [ZIP]        # sizes against Lambda's limits; exit 1 if over
+    python -m workshop.deploy report [DIR]        # each function's artifact against Lambda's limits
     python -m workshop.deploy after-deploy        # upload the model to the stack's bucket, check
     python -m workshop.deploy before-remove       # empty the model bucket (CloudFormation can't)
     python -m workshop.deploy check-removed       # exit 1 if anything of the stack is left
@@ -18,7 +18,7 @@ from pathlib import Path
 from . import CARS_MODEL_DIR, ROOT
 
 SERVICE = "serverless-ml-workshop"
-ZIP = ROOT / ".serverless" / f"{SERVICE}.zip"
+PACKAGE_DIR = ROOT / ".serverless"  # one <function>.zip each (package.individually)
 # https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html
 ZIPPED_LIMIT = 50 * 1024 * 1024  # direct upload of a .zip
 UNZIPPED_LIMIT = 262_144_000  # function + layers, unpacked
@@ -47,31 +47,30 @@ def package_sizes(path: Path) -> tuple[int, int, dict[str, int]]:
     return path.stat().st_size, sum(per_top.values()), per_top
 
 
-def report(path: Path = ZIP) -> int:
-    zipped, unzipped, per_top = package_sizes(path)
-    heavy = sorted(t for t in per_top if t in HEAVY or t.endswith(".libs"))
-    print(f"{path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
+def report(directory: Path = PACKAGE_DIR) -> int:
+    """A line per function's artifact: its sizes against Lambda's limits and what is largest in
+    it. 1 when one is over a limit or carries a heavy package, or there is none."""
+    zips = sorted(directory.glob("*.zip"))
+    shown = directory.relative_to(ROOT) if directory.is_relative_to(ROOT) else directory
     print(
-        f"  zipped    {zipped:>12,} bytes  {zipped / ZIPPED_LIMIT:6.1%} of {ZIPPED_LIMIT:,} "
-        "(direct upload limit)"
+        f"{shown}/: one artifact per function; limits {ZIPPED_LIMIT:,} bytes zipped (direct "
+        f"upload), {UNZIPPED_LIMIT:,} unzipped (function + layers)"
     )
-    print(
-        f"  unzipped  {unzipped:>12,} bytes  {unzipped / UNZIPPED_LIMIT:6.1%} of "
-        f"{UNZIPPED_LIMIT:,} (function + layers limit)"
-    )
-    print(
-        "  largest:  "
-        + ", ".join(
-            f"{name} {size / 1e6:.1f} MB" for name, size in sorted(per_top.items(), key=lambda kv: -kv[1])[:6]
+    print(f"  {'function':<10} {'zipped MB':>10} {'%':>6} {'unzipped MB':>12} {'%':>6}  largest")
+    problems = [] if zips else [f"no artifacts in {shown}: run `make package`"]
+    for path in zips:
+        zipped, unzipped, per_top = package_sizes(path)
+        largest = sorted(per_top.items(), key=lambda kv: -kv[1])[:4]
+        print(
+            f"  {path.stem:<10} {zipped / 1e6:>10.1f} {zipped / ZIPPED_LIMIT:>6.1%} {unzipped / 1e6:>12.1f} "
+            f"{unzipped / UNZIPPED_LIMIT:>6.1%}  " + ", ".join(f"{n} {b / 1e6:.1f}" for n, b in largest)
         )
-    )
-    problems = []
-    if zipped > ZIPPED_LIMIT:
-        problems.append("the zip is over Lambda's 50 MB direct-upload limit")
-    if unzipped > UNZIPPED_LIMIT:
-        problems.append("the unpacked package is over Lambda's 262,144,000-byte limit")
-    if heavy:
-        problems.append(f"heavy packages that the function does not need: {', '.join(heavy)}")
+        if zipped > ZIPPED_LIMIT:
+            problems.append(f"{path.name} is over Lambda's 50 MB direct-upload limit")
+        if unzipped > UNZIPPED_LIMIT:
+            problems.append(f"{path.name} unpacked is over Lambda's 262,144,000-byte limit")
+        if heavy := sorted(t for t in per_top if t in HEAVY):
+            problems.append(f"{path.name} carries packages no function needs: {', '.join(heavy)}")
     for problem in problems:
         print(f"  ✗ {problem}", file=sys.stderr)
     return 1 if problems else 0
@@ -144,6 +143,7 @@ def _dead_letters_to(sqs, queue_url: str, dead_letter_url: str) -> bool:
 
 FUNCTION_ROLES = {
     "ApiLambdaFunction": "ApiRole",
+    "JobsLambdaFunction": "JobsRole",
     "SplitLambdaFunction": "SplitRole",
     "PageLambdaFunction": "PageRole",
     "AggregateLambdaFunction": "AggregateRole",
@@ -278,10 +278,10 @@ def check_removed() -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("command", choices=["report", "after-deploy", "before-remove", "check-removed"])
-    parser.add_argument("zip", nargs="?", type=Path, default=ZIP)
+    parser.add_argument("dir", nargs="?", type=Path, default=PACKAGE_DIR)
     args = parser.parse_args(argv)
     if args.command == "report":
-        return report(args.zip)
+        return report(args.dir)
     return {"after-deploy": after_deploy, "before-remove": before_remove, "check-removed": check_removed}[
         args.command
     ]()

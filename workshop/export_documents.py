@@ -14,7 +14,8 @@ from sklearn.linear_model import LogisticRegression, SGDClassifier
 from sklearn.naive_bayes import ComplementNB
 from sklearn.pipeline import FeatureUnion, Pipeline
 
-from workshop_app.smartcat.classifier import FORMAT, pack_floats
+from workshop_app.artifacts import pack
+from workshop_app.smartcat.classifier import FORMAT
 
 
 class UnsupportedModel(ValueError):
@@ -49,7 +50,7 @@ def _vectorizer(v) -> dict:
         "sublinear_tf": bool(v.sublinear_tf),
         "norm": v.norm,
         "vocabulary": {str(t): int(i) for t, i in v.vocabulary_.items()},
-        "idf": pack_floats(v.idf_) if v.use_idf else None,
+        "idf": pack(float(x) for x in v.idf_) if v.use_idf else None,
     }
 
 
@@ -81,8 +82,8 @@ def _model(model) -> dict:
     return {
         "kind": kind,
         "outputs": int(coef.shape[0]),
-        "coef_by_feature": pack_floats(coef.T.ravel()),  # row j = feature j's coefficients
-        "intercept": pack_floats(np.ravel(intercept)),
+        "coef_by_feature": pack(float(x) for x in coef.T.ravel()),  # row j = feature j's coefficients
+        "intercept": pack(float(x) for x in np.ravel(intercept)),
     }
 
 

@@ -15,7 +15,8 @@ from sklearn.linear_model import Ridge
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, PolynomialFeatures, StandardScaler
 
-from workshop_app.portable_model import FORMAT
+from workshop_app.artifacts import pack
+from workshop_app.portable_model import FORMAT, NODE_ARRAYS
 
 
 class UnsupportedModel(ValueError):
@@ -82,9 +83,23 @@ def _hist_tree(predictor) -> dict:
         "right": [(-1 if is_leaf else int(n)) for n, is_leaf in zip(nodes["right"], leaf, strict=True)],
         "feature": _ints(nodes["feature_idx"]),
         "threshold": _floats(nodes["num_threshold"]),
-        "missing_left": [bool(v) for v in nodes["missing_go_to_left"]],
+        "missing_left": [int(bool(v)) for v in nodes["missing_go_to_left"]],
         "value": _floats(nodes["value"]),
     }
+
+
+def _packed(trees: list[dict]) -> dict:
+    """Every tree's nodes in one array per field, packed (portable_model.NODE_ARRAYS), children
+    numbered across the forest (-1: a leaf), and each tree's root: one parse for the whole model."""
+    roots, nodes = [], {name: [] for name in trees[0]}
+    for tree in trees:
+        start = len(nodes["left"])
+        roots.append(start)
+        for name, values in tree.items():
+            if name in ("left", "right"):
+                values = [-1 if child == -1 else start + child for child in values]
+            nodes[name].extend(values)
+    return {"roots": pack(roots, "i"), "nodes": {n: pack(v, NODE_ARRAYS[n]) for n, v in nodes.items()}}
 
 
 def _model(steps: list) -> dict:
@@ -104,12 +119,12 @@ def _model(steps: list) -> dict:
             "intercept": float(np.ravel(last.intercept_)[0]),
         }
     if isinstance(last, RandomForestRegressor) and not middle:
-        return {"kind": "forest", "trees": [_sk_tree(e) for e in last.estimators_]}
+        return {"kind": "forest", **_packed([_sk_tree(e) for e in last.estimators_])}
     if isinstance(last, HistGradientBoostingRegressor) and not middle:
         return {
             "kind": "boosting",
             "baseline": float(np.ravel(last._baseline_prediction)[0]),
-            "trees": [_hist_tree(p[0]) for p in last._predictors],
+            **_packed([_hist_tree(p[0]) for p in last._predictors]),
         }
     raise UnsupportedModel(f"model steps {[type(s).__name__ for s in steps]}")
 

@@ -1,13 +1,13 @@
-"""Build Lambda artifacts in a directory, the way serverless-python-requirements does, to measure
-and compare them (notebook 05, `make bench`).
+"""Build Lambda artifacts in a directory, step by step, to measure and compare them (notebook 05,
+`make bench`): Lambda's wheels, slim's deletions, bytecode, the zip.
 
-Dependencies are installed with the same pip arguments serverless.yml gives the plugin (read from
-it, so there is one source): Lambda's wheels, whatever machine builds.
+The wheels and the bytecode come from the same code `sls package` runs
+(.serverless_plugins/lambda_requirements.py), so there is one definition of "Lambda's wheels".
 """
 
-import compileall
 import contextlib
 import fcntl
+import importlib.util
 import os
 import shutil
 import subprocess
@@ -17,18 +17,30 @@ from fnmatch import fnmatch
 from pathlib import Path
 
 from . import CARS_MODEL_DIR, ROOT
-from .local_aws import read_serverless_yml
+from .serverless_config import read_serverless_yml
 
 # serverless-python-requirements' default slim patterns (lib/slim.js), plus serverless.yml's.
 SLIM_PATTERNS = ("**/*.py[c|o]", "**/__pycache__*", "**/*.dist-info*")
 HANDLER_FILES = ("wsgi_handler.py", "serverless_wsgi.py")
 
 
+def _plugin():
+    """The serverless plugin's Python half (it lives beside the plugin, not in a package)."""
+    path = ROOT / ".serverless_plugins" / "lambda_requirements.py"
+    spec = importlib.util.spec_from_file_location("lambda_requirements", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+lambda_requirements = _plugin()
+
+
 @contextlib.contextmanager
 def osls_lock():
-    """One osls at a time in this project: serverless-python-requirements stages its pip install
-    in .serverless/requirements, so two `sls package`/`offline`/`deploy` runs side by side (the
-    tests run notebooks and test files in parallel) would overwrite each other's files."""
+    """One osls at a time in this project: osls writes .serverless/ and serverless-wsgi writes its
+    handler into the project, so two `sls package`/`offline`/`deploy` runs side by side (the tests
+    run notebooks and test files in parallel) would overwrite each other's files."""
     lock_file = ROOT / ".serverless.lock"
     with open(lock_file, "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
@@ -38,8 +50,9 @@ def osls_lock():
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
-def pip_platform_args() -> list[str]:
-    return list(read_serverless_yml()["custom"]["pythonRequirements"]["pipCmdExtraArgs"])
+def pip_platform_args(arch: str = "x86_64") -> list[str]:
+    """pip's arguments for Lambda's wheels on `arch` (x86_64 or arm64)."""
+    return lambda_requirements.pip_args(arch)
 
 
 def pip_install(requirements: list[str], target: Path, cache: Path | None = None) -> None:
@@ -102,15 +115,8 @@ def slim(target: Path, extra_patterns: tuple[str, ...] = ()) -> int:
 
 
 def compile_bytecode(target: Path) -> None:
-    """Ship .pyc that stay valid after zipping and unzipping: checked-hash bytecode compares a
-    hash of the source, not its mtime (zip keeps times to 2 s, so mtime-based .pyc go stale, and
-    Lambda's read-only /var/task cannot rewrite them: every cold start recompiles)."""
-    compileall.compile_dir(
-        str(target),
-        quiet=1,
-        workers=1,
-        invalidation_mode=compileall.py_compile.PycInvalidationMode.CHECKED_HASH,
-    )
+    """Hash-checked bytecode for everything under `target`, as `sls package` ships it."""
+    lambda_requirements.compile_bytecode(target)
 
 
 def remove_bytecode(target: Path) -> None:
@@ -118,14 +124,24 @@ def remove_bytecode(target: Path) -> None:
         shutil.rmtree(cache)
 
 
-def add_app(target: Path, model_files: tuple[str, ...] = ("manifest.json", "model.json")) -> None:
-    """Copy the app, serverless-wsgi's handler and the model in, as `sls package` does."""
-    shutil.copytree(
-        ROOT / "workshop_app", target / "workshop_app", ignore=shutil.ignore_patterns("__pycache__")
-    )
+def add_app(
+    target: Path,
+    model_files: tuple[str, ...] = ("manifest.json", "model.json"),
+    app: tuple[str, str] | None = None,
+) -> None:
+    """Copy the app, serverless-wsgi's handler and the model in, as `sls package` does; or, with
+    `app=(module, source)`, that one module as the WSGI app instead (and no model)."""
     plugin = ROOT / "node_modules" / "serverless-wsgi"
     for name in HANDLER_FILES:
         shutil.copy(plugin / name, target / name)
+    if app is not None:
+        module, source = app
+        (target / f"{module}.py").write_text(source)
+        (target / ".serverless-wsgi").write_text(f'{{"app": "{module}.app"}}')
+        return
+    shutil.copytree(
+        ROOT / "workshop_app", target / "workshop_app", ignore=shutil.ignore_patterns("__pycache__")
+    )
     wsgi = read_serverless_yml()["custom"]["wsgi"]
     (target / ".serverless-wsgi").write_text(f'{{"app": "{wsgi["app"]}"}}')
     (target / "models" / "cars").mkdir(parents=True)
@@ -148,7 +164,7 @@ def sizes_by_top(target: Path) -> dict[str, int]:
 # osls writes every zip entry with the same date (zip-service.js: `new Date(0)`, which zip
 # stores as its earliest date, 1980-01-01), so after unzipping every source file is "older" than
 # the time pip recorded in its .pyc: all timestamp-based bytecode in an `sls package` is stale.
-OSLS_ZIP_DATE = (1980, 1, 1, 0, 0, 0)
+OSLS_ZIP_DATE = lambda_requirements.ZIP_DATE
 
 
 def zip_dir(target: Path, zip_path: Path, date_time: tuple = OSLS_ZIP_DATE) -> int:
@@ -176,21 +192,3 @@ def unzip(zip_path: Path, target: Path) -> None:
             archive.extract(info, target)
             stamp = __import__("time").mktime((*info.date_time, 0, 0, -1))
             os.utime(target / info.filename, (stamp, stamp))
-
-
-def main(argv: list[str] | None = None) -> int:
-    """`python -m workshop.lambda_builds bytecode DIR...`: replace any .pyc in each DIR by
-    hash-checked bytecode (the serverless plugin in .serverless_plugins/ runs this)."""
-    import argparse
-
-    parser = argparse.ArgumentParser(description=main.__doc__.splitlines()[0])
-    parser.add_argument("command", choices=["bytecode"])
-    parser.add_argument("dirs", nargs="+", type=Path)
-    for directory in parser.parse_args(argv).dirs:
-        remove_bytecode(directory)
-        compile_bytecode(directory)
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -5,7 +5,10 @@ no site-packages, no PYTHONPATH, no user site), with the unpacked artifact as th
 to sys.path and as the working directory (Lambda's /var/task):
 
     python -I -S lambda_runner.py ARTIFACT_DIR EVENT.json [EVENT.json ...] [--warm N]
+        [--handler MODULE.FUNCTION]
 
+The handler is serverless-wsgi's `wsgi_handler.handler` unless --handler names another (a
+SmartCat function's, as serverless.yml spells it: `workshop_app/smartcat/handlers.page`).
 Prints one JSON line per event: its name, the handler's response and the seconds it took (the
 first includes importing the handler: the cold start). With --warm N, the last event is then
 answered N more times and a line gives every warm latency in ms. A last line gives the modules
@@ -19,17 +22,26 @@ import time
 
 started = time.perf_counter()
 args = sys.argv[1:]
-warm = 0
-if "--warm" in args:
-    at = args.index("--warm")
-    warm = int(args[at + 1])
+
+
+def option(name: str, default: str) -> str:
+    if name not in args:
+        return default
+    at = args.index(name)
+    value = args[at + 1]
     del args[at : at + 2]
+    return value
+
+
+warm = int(option("--warm", "0"))
+module_name, _, function_name = option("--handler", "wsgi_handler.handler").rpartition(".")
 artifact, *event_paths = args
 assert not any("site-packages" in p for p in sys.path), sys.path
 sys.path.insert(0, artifact)
 os.chdir(artifact)
 
-import wsgi_handler  # noqa: E402  (the handler serverless-wsgi packs; it imports the app)
+# serverless-wsgi's handler imports the app; a SmartCat handler its pipeline.
+handler = getattr(__import__(module_name.replace("/", "."), fromlist=["_"]), function_name)
 
 
 class Context:
@@ -44,7 +56,7 @@ event = None
 for path in event_paths:
     with open(path) as f:
         event = json.load(f)
-    response = wsgi_handler.handler(event, Context())
+    response = handler(event, Context())
     print(
         json.dumps(
             {"event": os.path.basename(path), "response": response, "seconds": time.perf_counter() - started}
@@ -56,7 +68,7 @@ if warm:
     latencies = []
     for _ in range(warm):
         t = time.perf_counter()
-        wsgi_handler.handler(event, Context())
+        handler(event, Context())
         latencies.append((time.perf_counter() - t) * 1000)
     print(json.dumps({"warm_ms": latencies}))
 

@@ -18,11 +18,8 @@ import time
 import urllib.request
 from pathlib import Path
 
-import yaml
+from .serverless_config import SERVERLESS_YML, read_serverless_yml, self_reference, stage_name
 
-from . import ROOT
-
-SERVERLESS_YML = ROOT / "serverless.yml"
 REGION = "eu-central-1"
 
 
@@ -119,49 +116,25 @@ class MotoServer(Service):
         stop_process(self.process)
 
 
-class _CfnLoader(yaml.SafeLoader):
-    """Reads serverless.yml, turning CloudFormation tags into their JSON form (!Ref X -> {"Ref": X})."""
-
-
-def _cfn_tag(loader, suffix, node):
-    if isinstance(node, yaml.ScalarNode):
-        value = loader.construct_scalar(node)
-    elif isinstance(node, yaml.SequenceNode):
-        value = loader.construct_sequence(node, deep=True)
-    else:
-        value = loader.construct_mapping(node, deep=True)
-    return {"Ref" if suffix == "Ref" else f"Fn::{suffix}": value}
-
-
-_CfnLoader.add_multi_constructor("!", _cfn_tag)
-
-
-def read_serverless_yml(path: Path = SERVERLESS_YML) -> dict:
-    return yaml.load(path.read_text(), Loader=_CfnLoader)  # noqa: S506 (a SafeLoader subclass)
-
-
 def declared_tables(path: Path = SERVERLESS_YML) -> dict[str, dict]:
-    """The DynamoDB tables under serverless.yml's resources, keyed by the provider environment
-    variable that names them (`TableName: ${self:provider.environment.CARS_TABLE}`), each as
-    create_table() keyword arguments without the name (locally, the settings choose it)."""
+    """The DynamoDB tables under serverless.yml's resources, keyed by the setting that names them
+    (`TableName: ${self:custom.names.CARS_TABLE}`), each as create_table() keyword arguments
+    without the name (locally, the settings choose it)."""
     doc = read_serverless_yml(path)
     tables = {}
     for resource in doc["resources"]["Resources"].values():
         if resource["Type"] == "AWS::DynamoDB::Table":
             props = dict(resource["Properties"])
-            variable = props.pop("TableName").removeprefix("${self:provider.environment.")
+            variable = props.pop("TableName").removeprefix("${self:custom.names.")
             tables[variable.removesuffix("}")] = props
     return tables
 
 
 def stage_table_names(stage: str, path: Path = SERVERLESS_YML) -> dict[str, str]:
-    """The table names serverless.yml gives a stage (the two variables it uses, resolved)."""
+    """The table names serverless.yml gives a stage."""
     doc = read_serverless_yml(path)
-    environment = doc["provider"]["environment"]
     return {
-        variable: environment[variable]
-        .replace("${self:service}", doc["service"])
-        .replace("${sls:stage}", stage)
+        variable: stage_name(doc, doc["custom"]["names"][variable], stage)
         for variable in declared_tables(path)
     }
 
@@ -196,18 +169,6 @@ def create_tables(names: dict[str, str], endpoint: str) -> None:
 # -- SmartCat: queues, bucket and the functions they trigger, from serverless.yml ------------
 
 
-def _resolve(doc: dict, value):
-    """`${self:a.b}` (the only variable the SmartCat resources use) resolved in `doc`."""
-    import re
-
-    match = re.fullmatch(r"\$\{self:([\w.]+)\}", value) if isinstance(value, str) else None
-    if not match:
-        return value
-    for part in match.group(1).split("."):
-        doc = doc[part]
-    return doc
-
-
 def _getatt_resource(value: dict) -> str:
     """The logical id in {"Fn::GetAtt": "X.Arn"} (the short !GetAtt form) or ["X", "Arn"]."""
     target = value["Fn::GetAtt"]
@@ -223,7 +184,9 @@ def declared_queues(path: Path = SERVERLESS_YML) -> dict[str, dict]:
         if resource["Type"] == "AWS::SQS::Queue":
             props = dict(resource.get("Properties", {}))
             if "RedrivePolicy" in props:
-                props["RedrivePolicy"] = {k: _resolve(doc, v) for k, v in props["RedrivePolicy"].items()}
+                props["RedrivePolicy"] = {
+                    k: self_reference(doc, v) for k, v in props["RedrivePolicy"].items()
+                }
             queues[name] = props
     return queues
 

@@ -41,7 +41,7 @@ def create_app(config: Mapping | None = None) -> Flask:
     # workshop_app.smartcat (and so this package) but serve no HTTP.
     from flask import Flask
 
-    from . import aws, errors, health, index, openapi, settings
+    from . import aws, errors, health, index, observability, openapi, settings
 
     aws.keep_sdk_logs_quiet()
     app = Flask(__name__)
@@ -53,6 +53,7 @@ def create_app(config: Mapping | None = None) -> Flask:
     features = settings.features(app.config["FEATURES"])
     app.config["FEATURES"] = ",".join(features)
     errors.register(app)
+    observability.init_app(app)
     for module in (index, health, openapi):
         app.register_blueprint(module.bp)
     if "cars" in features:

@@ -9,10 +9,13 @@ model whatever its format: the first 12 hex digits of its `portable` file's sha2
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import json
+import sys
 import threading
+from array import array
 from collections.abc import Callable
 from pathlib import Path
 
@@ -90,6 +93,23 @@ def read_verified(
                 f"{source} ({expected}); refusing to load it"
             )
     return manifest, data
+
+
+def pack(values, typecode: str = "d") -> str:
+    """Numbers as base64 of their little-endian bytes (`d`: float64, `i`: int32, `b`: int8):
+    exact, and parsed in microseconds where a JSON list of them takes milliseconds."""
+    packed = array(typecode, values)
+    if sys.byteorder != "little":
+        packed.byteswap()
+    return base64.b64encode(packed.tobytes()).decode("ascii")
+
+
+def unpack(text: str, typecode: str = "d") -> array:
+    packed = array(typecode)
+    packed.frombytes(base64.b64decode(text, validate=True))
+    if sys.byteorder != "little":
+        packed.byteswap()
+    return packed
 
 
 def model_id(manifest: dict) -> str:

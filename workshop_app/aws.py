@@ -9,6 +9,7 @@ way: AWS on Lambda, the local moto server when AWS_ENDPOINT_URL is set.
 from __future__ import annotations
 
 import logging
+import weakref
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -82,10 +83,15 @@ def client(service: str):
 
 
 class Client:
-    """A service's client, made on first use and kept for the life of the process."""
+    """A service's client, made on first use and kept for the life of the process (or until
+    drop_clients(): a SnapStart restore)."""
 
     def __init__(self, service: str):
         self.service = service
+        self._client = None
+        _CLIENTS.add(self)
+
+    def drop(self) -> None:
         self._client = None
 
     def get(self):
@@ -97,6 +103,15 @@ class Client:
         """`client.<method>(**kwargs)` with call()'s error mapping; `resource` names the table,
         bucket or queue in messages."""
         return call(getattr(self.get(), method), resource, **kwargs)
+
+
+_CLIENTS: weakref.WeakSet[Client] = weakref.WeakSet()
+
+
+def drop_clients() -> None:
+    """Forget every client made so far (and its connections); the next call makes a new one."""
+    for holder in list(_CLIENTS):
+        holder.drop()
 
 
 def call(fn, resource: str, /, *args, **kwargs):

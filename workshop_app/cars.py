@@ -2,9 +2,9 @@
 
 from datetime import UTC, datetime
 
-from flask import Blueprint, Flask, current_app, jsonify, request, url_for
+from flask import Blueprint, Flask, current_app, g, jsonify, request, url_for
 
-from . import car_model
+from . import car_model, observability
 from .car_schema import parse_car, to_row
 from .cars_table import CARID, CarStore, new_carid
 from .errors import ApiError
@@ -34,8 +34,11 @@ def store() -> CarStore:
 
 
 def model() -> car_model.LoadedModel:
-    """The car model, loaded (and verified) on first use; ModelUnavailable when it cannot be."""
-    return current_app.extensions["car_model"].get()
+    """The car model, loaded (and verified) on first use; ModelUnavailable when it cannot be.
+    The request's log line names it."""
+    loaded = current_app.extensions["car_model"].get()
+    g.model_id = loaded.model_id
+    return loaded
 
 
 def _now() -> str:
@@ -60,6 +63,7 @@ def _not_found(carid: str) -> ApiError:
 def _predicted(car: dict) -> dict:
     loaded = model()
     [mpg] = loaded.predict([to_row(car)])
+    observability.metrics({"Predictions": 1})
     return {**car, "predicted_mpg": mpg, "model_id": loaded.model_id}
 
 

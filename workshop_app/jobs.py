@@ -25,7 +25,7 @@ from werkzeug.routing import BaseConverter
 
 from .errors import ApiError
 from .smartcat.job_files import JobFiles
-from .smartcat.jobs_table import DONE, FAILED, TERMINAL, JobStore
+from .smartcat.jobs_table import DONE, FAILED, TERMINAL, JobStore, seconds_since
 
 bp = Blueprint("jobs", __name__)
 
@@ -98,15 +98,10 @@ def _job_json(job: dict) -> dict:
     return body
 
 
-def _seconds_since(timestamp: str) -> float:
-    then = datetime.fromisoformat(timestamp.replace("Z", "+00:00"))
-    return (datetime.now(UTC) - then).total_seconds()
-
-
 def _unstuck(job: dict) -> dict:
     """A job with no progress for JOB_STALL_SECONDS is failed now, so no client polls forever."""
     stall = current_app.config["JOB_STALL_SECONDS"]
-    if job["status"] in TERMINAL or _seconds_since(job["updated_at"]) < stall:
+    if job["status"] in TERMINAL or seconds_since(job["updated_at"]) < stall:
         return job
     waiting = (
         "the PDF never arrived"

@@ -14,7 +14,12 @@ on polynomial features, a random forest, or a histogram gradient boosting regres
 import math
 import struct
 
-FORMAT = "portable-v1"
+from .artifacts import unpack
+
+FORMAT = "portable-v2"
+#: A forest's nodes, all trees in one array per field (artifacts.pack): child indices (-1: a leaf)
+#: and features as int32, thresholds and leaf values as float64, missing-value directions as int8.
+NODE_ARRAYS = {"left": "i", "right": "i", "feature": "i", "threshold": "d", "value": "d", "missing_left": "b"}
 
 
 def _float32(value: float) -> float:
@@ -32,7 +37,12 @@ class PortableModel:
         self._mean = pre["numeric"].get("mean")
         self._scale = pre["numeric"].get("scale")
         self._onehot = [(c["column"], c["categories"]) for c in pre["onehot"]]
-        model = document["model"]
+        model = dict(document["model"])
+        if "nodes" in model:  # a forest or boosted trees: unpacked once, here
+            model["roots"] = unpack(model["roots"], "i")
+            model["nodes"] = {
+                name: unpack(packed, NODE_ARRAYS[name]) for name, packed in model["nodes"].items()
+            }
         self.kind = model["kind"]
         self._model = model
         self._predict_one = {
@@ -70,25 +80,24 @@ class PortableModel:
 
     def _forest(self, x: list[float]) -> float:
         x = [_float32(v) for v in x]
-        total = 0.0
-        for tree in self._model["trees"]:
-            left, right, feature, threshold = tree["left"], tree["right"], tree["feature"], tree["threshold"]
-            node = 0
+        nodes, total = self._model["nodes"], 0.0
+        left, right, feature, threshold = nodes["left"], nodes["right"], nodes["feature"], nodes["threshold"]
+        for node in self._model["roots"]:
             while left[node] != -1:
                 node = left[node] if x[feature[node]] <= threshold[node] else right[node]
-            total += tree["value"][node]
-        return total / len(self._model["trees"])
+            total += nodes["value"][node]
+        return total / len(self._model["roots"])
 
     def _boosting(self, x: list[float]) -> float:
-        total = self._model["baseline"]
-        for tree in self._model["trees"]:
-            left, right, feature, threshold = tree["left"], tree["right"], tree["feature"], tree["threshold"]
-            missing_left, node = tree["missing_left"], 0
+        nodes, total = self._model["nodes"], self._model["baseline"]
+        left, right, feature, threshold = nodes["left"], nodes["right"], nodes["feature"], nodes["threshold"]
+        missing_left = nodes["missing_left"]
+        for node in self._model["roots"]:
             while left[node] != -1:
                 value = x[feature[node]]
                 if math.isnan(value):
                     node = left[node] if missing_left[node] else right[node]
                 else:
                     node = left[node] if value <= threshold[node] else right[node]
-            total += tree["value"][node]
+            total += nodes["value"][node]
         return total

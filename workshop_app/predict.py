@@ -2,6 +2,7 @@
 
 from flask import Blueprint, jsonify
 
+from . import observability
 from .car_schema import parse_batch, parse_car, to_row
 from .cars import model as car_model
 from .request_json import read_json
@@ -17,6 +18,7 @@ def predict():
     cars = parse_batch(body) if isinstance(body, list) else [parse_car(body)]
     model = car_model()
     mpgs = model.predict([to_row(car) for car in cars])
+    observability.metrics({"Predictions": len(cars)})
     if isinstance(body, list):
         return jsonify({"predictions": mpgs, "model_id": model.model_id})
     return jsonify({"predicted_mpg": mpgs[0], "model_id": model.model_id})

@@ -39,6 +39,9 @@ DEFAULTS = {
     # function killed by its timeout on every delivery): nothing waits forever.
     "JOB_STALL_SECONDS": 1800,
     "JOB_RETENTION_DAYS": 7,  # DynamoDB TTL on job records (the bucket expires files likewise)
+    # "emf": custom metrics as CloudWatch Embedded Metric Format lines on stdout (serverless.yml
+    # sets it on Lambda); anything else: none (a laptop has no CloudWatch to read them).
+    "METRICS": "off",
 }
 
 

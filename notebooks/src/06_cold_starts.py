@@ -48,7 +48,7 @@ from workshop import CARS_MODEL_DIR, ROOT
 from workshop.cars_data import load_cars
 from workshop.deploy import UNZIPPED_LIMIT, ZIPPED_LIMIT
 from workshop.lambda_builds import unzip, zip_dir
-from workshop.local_aws import read_serverless_yml
+from workshop.serverless_config import read_serverless_yml
 from workshop_app import portable_model
 from workshop_app.car_model import ModelUnavailable, load_model
 from workshop_app.car_schema import FEATURE_NAMES, example_car, to_row

@@ -50,7 +50,7 @@ def test_every_function_has_its_own_role_naming_its_resources(packaged):
     template = packaged.template
     functions = resources(template, "AWS::Lambda::Function")
     roles = {f["Properties"]["Role"]["Fn::GetAtt"][0] for f in functions.values()}
-    assert roles == {"ApiRole", "SplitRole", "PageRole", "AggregateRole"}
+    assert roles == {"ApiRole", "JobsRole", "SplitRole", "PageRole", "AggregateRole"}
     assert set(resources(template, "AWS::IAM::Role")) == roles  # no default role beside them
     for statement in iam_statements(template):
         assert statement["Resource"] not in ("*", ["*"]), statement
@@ -68,6 +68,7 @@ def test_every_function_has_its_own_role_naming_its_resources(packaged):
     }
     assert consumes == {
         "ApiRole": set(),
+        "JobsRole": set(),
         "SplitRole": {json.dumps({"Fn::GetAtt": ["SplitQueue", "Arn"]})},
         "PageRole": {json.dumps({"Fn::GetAtt": ["PagesQueue", "Arn"]})},
         "AggregateRole": {json.dumps({"Fn::GetAtt": ["AggregateQueue", "Arn"]})},
@@ -132,7 +133,6 @@ def test_node_tools_are_pinned_exactly_with_a_lockfile(package_json):
     assert set(pins) == {
         "osls",
         "serverless-wsgi",
-        "serverless-python-requirements",
         "serverless-offline",
         "reveal.js",
     }  # reveal.js: `make slides`

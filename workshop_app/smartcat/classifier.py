@@ -16,17 +16,14 @@ before they are parsed, and nothing is ever unpickled.
 
 from __future__ import annotations
 
-import base64
 import json
 import math
 import re
-import sys
 import unicodedata
-from array import array
 from dataclasses import dataclass
 
 from .. import artifacts
-from ..artifacts import PORTABLE, ModelUnavailable
+from ..artifacts import PORTABLE, ModelUnavailable, unpack
 
 FORMAT = "smartcat-page-classifier-v1"
 _WHITE_SPACES = re.compile(r"\s\s+")  # scikit-learn's normalisation for char n-grams
@@ -40,22 +37,6 @@ class ClassifierUnavailable(ModelUnavailable):
 class Prediction:
     label: str
     confidence: float  # the model's probability for `label`, in [0, 1]
-
-
-def pack_floats(values) -> str:
-    """float64 values as base64 of their little-endian bytes: exact, compact, fast to load."""
-    packed = array("d", (float(v) for v in values))
-    if sys.byteorder != "little":
-        packed.byteswap()
-    return base64.b64encode(packed.tobytes()).decode("ascii")
-
-
-def unpack_floats(text: str) -> array:
-    packed = array("d")
-    packed.frombytes(base64.b64decode(text, validate=True))
-    if sys.byteorder != "little":
-        packed.byteswap()
-    return packed
 
 
 def _strip_accents_unicode(text: str) -> str:
@@ -87,7 +68,7 @@ class _Vectorizer:
             raise ValueError(f"unsupported norm {spec['norm']!r}")
         self.norm = spec["norm"]
         self.vocabulary = {term: offset + index for term, index in spec["vocabulary"].items()}
-        self.idf = unpack_floats(spec["idf"]) if spec.get("idf") is not None else None
+        self.idf = unpack(spec["idf"]) if spec.get("idf") is not None else None
         if self.idf is not None and len(self.idf) != len(self.vocabulary):
             raise ValueError("idf and vocabulary differ in length")
         self.offset = offset
@@ -171,8 +152,8 @@ class PageClassifier:
         # Row j holds feature j's coefficient for each model output (binary logistic models have
         # one output, the score of classes[1]).
         self._outputs = int(model["outputs"])
-        self._coef = unpack_floats(model["coef_by_feature"])
-        self._intercept = list(unpack_floats(model["intercept"]))
+        self._coef = unpack(model["coef_by_feature"])
+        self._intercept = list(unpack(model["intercept"]))
         if len(self._coef) != self.n_features * self._outputs or len(self._intercept) != self._outputs:
             raise ValueError("coefficients do not match the features and outputs")
         if self._outputs not in ({1, 2} if len(self.classes) == 2 else {len(self.classes)}):

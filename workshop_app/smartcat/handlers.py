@@ -15,14 +15,8 @@ on first use. The local worker (workshop/worker.py) calls these same functions w
 
 from __future__ import annotations
 
-import logging
-import os
-
 from .. import settings
 from .pipeline import Pipeline
-
-if "AWS_LAMBDA_FUNCTION_NAME" in os.environ:
-    logging.getLogger().setLevel(logging.INFO)  # Lambda's root logger defaults to WARNING
 
 _pipeline: Pipeline | None = None
 

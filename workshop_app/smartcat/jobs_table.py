@@ -31,6 +31,12 @@ def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+def seconds_since(timestamp: str) -> float:
+    """Seconds from a now_iso() timestamp until now."""
+    then = datetime.fromisoformat(timestamp.replace("Z", "+00:00"))
+    return round((datetime.now(UTC) - then).total_seconds(), 3)
+
+
 def _plain(item: dict) -> dict:
     """An item with DynamoDB's Decimals as int or float."""
     return {

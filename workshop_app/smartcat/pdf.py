@@ -22,7 +22,7 @@ from .pdf_streams import decoded_size
 
 #: Fewer characters than this on a page's text layer means "scanned": read it with OCR.
 MIN_TEXT_CHARS = 20
-#: Rendering resolution for OCR. 200 dpi reads body text well at ~1.2 s per A4 page.
+#: Rendering resolution for OCR: 200 dpi reads body text well (`make bench`: bench/smartcat.json).
 OCR_DPI = 200
 #: The most a single page's streams (its content, images, fonts) may inflate to: PDFium inflates
 #: them in memory, with no limit of its own, to read or render the page (docs/hardening.md). A
@@ -110,25 +110,19 @@ def text_layer(document: pdfium.PdfDocument, index: int) -> str:
         page.close()
 
 
-def render_pgm(document: pdfium.PdfDocument, index: int, dpi: int = OCR_DPI) -> bytes:
-    """Page `index` as a greyscale PGM image (what tesseract reads from stdin), no Pillow needed."""
+def render_gray(document: pdfium.PdfDocument, index: int, dpi: int = OCR_DPI) -> tuple[bytes, int, int, int]:
+    """Page `index` as 8-bit greyscale: (pixels, width, height, bytes per row), no Pillow needed."""
     page = document[index]
     try:
         bitmap = page.render(scale=dpi / 72, grayscale=True)
         try:
-            width, height, stride = bitmap.width, bitmap.height, bitmap.stride
             if bitmap.n_channels != 1:
                 raise ocr.OcrFailed(f"expected a greyscale bitmap, PDFium gave {bitmap.mode}")
-            raw = bytes(bitmap.buffer)
+            return bytes(bitmap.buffer), bitmap.width, bitmap.height, bitmap.stride
         finally:
             bitmap.close()
     finally:
         page.close()
-    if stride == width:
-        pixels = raw[: width * height]
-    else:
-        pixels = b"".join(raw[row * stride : row * stride + width] for row in range(height))
-    return b"P5\n%d %d\n255\n" % (width, height) + pixels
 
 
 def read_page(document: pdfium.PdfDocument, index: int, *, dpi: int = OCR_DPI) -> PageText:
@@ -136,7 +130,7 @@ def read_page(document: pdfium.PdfDocument, index: int, *, dpi: int = OCR_DPI) -
     text = text_layer(document, index)
     if len(text.strip()) >= MIN_TEXT_CHARS:
         return PageText(text, "text")
-    return PageText(ocr.ocr(render_pgm(document, index, dpi)), "ocr")
+    return PageText(ocr.ocr(*render_gray(document, index, dpi), dpi=dpi), "ocr")
 
 
 def count_pages(data: bytes, max_pages: int | None = None) -> int:

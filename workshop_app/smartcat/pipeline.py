@@ -30,9 +30,10 @@ import logging
 import time
 from collections.abc import Callable, Mapping
 
+from .. import observability
 from ..artifacts import Holder
 from .job_files import JobFiles, job_id_from_key
-from .jobs_table import DONE, FAILED, RUNNING, TERMINAL, JobStore
+from .jobs_table import DONE, FAILED, RUNNING, TERMINAL, JobStore, seconds_since
 from .queues import PageMessage, Queues, receive_count
 
 log = logging.getLogger(__name__)
@@ -74,12 +75,24 @@ class Pipeline:
         return self._each(event, self.aggregate_message, self._aggregate_gave_up)
 
     def _each(
-        self, event: dict, handle: Callable[[dict], None], gave_up: Callable[[dict, Exception], None]
+        self, event: dict, handle: Callable[[dict], dict], gave_up: Callable[[dict, Exception], None]
     ) -> dict:
+        """Run `handle` on each record; log one line per message (what `handle` returns, or
+        that it failed); answer with the messages that failed."""
         failures = []
         for record in event.get("Records", []):
+            started = time.perf_counter()
             try:
-                handle(record)
+                fields = handle(record)
+                observability.line(
+                    "message",
+                    step=handle.__name__.removesuffix("_message"),
+                    message_id=record.get("messageId"),
+                    delivery=receive_count(record),
+                    status="ok",
+                    duration_ms=round((time.perf_counter() - started) * 1000, 1),
+                    **fields,
+                )
             except Exception as error:  # noqa: BLE001 (any fault: report this message only)
                 last = receive_count(record) >= self.max_receive_count
                 log.exception(
@@ -94,6 +107,17 @@ class Pipeline:
                     except Exception:  # noqa: BLE001 (the message still goes to the DLQ)
                         log.exception("could not record the failure of %s", record.get("messageId"))
                 failures.append({"itemIdentifier": record["messageId"]})
+                observability.line(
+                    "message",
+                    step=handle.__name__.removesuffix("_message"),
+                    message_id=record.get("messageId"),
+                    delivery=receive_count(record),
+                    status="failed",
+                    last_delivery=last,
+                    error=type(error).__name__,
+                    duration_ms=round((time.perf_counter() - started) * 1000, 1),
+                )
+                observability.metrics({"MessageFailures": 1})
         return {"batchItemFailures": failures}
 
     # -- split -------------------------------------------------------------------------------
@@ -114,37 +138,38 @@ class Pipeline:
                 jobs.append(job_id)
         return jobs
 
-    def split_message(self, record: dict) -> None:
-        for job_id in self._uploaded_jobs(record):
-            self.split_job(job_id)
+    def split_message(self, record: dict) -> dict:
+        jobs = {job_id: self.split_job(job_id) for job_id in self._uploaded_jobs(record)}
+        return {"jobs": jobs}
 
-    def split_job(self, job_id: str) -> None:
+    def split_job(self, job_id: str) -> str:
+        """Split the job's upload into pages and send a message per page; what became of it."""
         from . import pdf  # PDFium: in split's and page's artifacts, not in aggregate's
 
         job = self.jobs.get(job_id)
         if job is None:  # deleted, or an upload no job was created for: nobody wants it
-            log.info("no job %s: deleting its upload", job_id)
             self.files.delete(job_id)
-            return
+            return "no job: upload deleted"
         if job["status"] in TERMINAL:
-            return
+            return f"already {job['status']}"
         size = self.files.upload_size(job_id)
         if size is None:
-            return  # deleted meanwhile
+            return "upload gone"  # deleted meanwhile
         if size > self.max_bytes:
             self.jobs.fail(job_id, f"the PDF has {size:,} bytes; the limit is {self.max_bytes:,}")
-            return
+            return "refused: too large"
         data = self.files.get_upload(job_id)
         try:
             pages = pdf.count_pages(data, self.max_pages)
         except pdf.PdfRejected as rejected:
             self.jobs.fail(job_id, rejected.reason)
-            return
+            return f"refused: {rejected.code}"
         if not self.jobs.start(job_id, pages):
-            return  # deleted or over meanwhile
+            return "gone or over"  # deleted or over meanwhile
         for page, single in enumerate(pdf.single_page_pdfs(data), 1):
             self.files.put_page(job_id, page, single)
         self.queues.send_pages(job_id, pages)
+        return f"split into {pages} pages"
 
     def _split_gave_up(self, record: dict, error: Exception) -> None:
         for job_id in self._uploaded_jobs(record):
@@ -152,23 +177,24 @@ class Pipeline:
 
     # -- page --------------------------------------------------------------------------------
 
-    def page_message(self, record: dict) -> None:
+    def page_message(self, record: dict) -> dict:
         from . import pdf
 
         message = PageMessage.parse(record["body"])
+        fields = {"job_id": message.job_id, "page": message.page}
         job = self.jobs.get(message.job_id)
         if job is None or job["status"] != RUNNING:
-            return  # deleted, or already over: nothing to add
+            return {**fields, "outcome": "job gone or over"}  # nothing to add
         if self.jobs.has_page(message.job_id, message.page):
             self._aggregate_if_complete(message.job_id)  # a repeat; perhaps the first one died
-            return  # before it could send this
+            return {**fields, "outcome": "already read"}  # before it could send this
         started = time.perf_counter()
         try:
             text = pdf.read_single_page(self.files.get_page(message.job_id, message.page))
         except pdf.PdfRejected as rejected:
             # The page's bytes will not change: it fails now, not after maxReceiveCount tries.
             self._fail_page(message, rejected)
-            return
+            return {**fields, "outcome": f"refused: {rejected.code}"}
         classifier = self.classifier.get()
         [prediction] = classifier.predict([text.text])
         self.jobs.record_page(
@@ -182,7 +208,9 @@ class Pipeline:
                 "model_id": classifier.model_id,
             },
         )
+        observability.metrics({"Pages": 1}, method=text.method)
         self._aggregate_if_complete(message.job_id)
+        return {**fields, "outcome": "read", "method": text.method, "model_id": classifier.model_id}
 
     def _page_gave_up(self, record: dict, error: Exception) -> None:
         self._fail_page(PageMessage.parse(record["body"]), error)
@@ -190,6 +218,7 @@ class Pipeline:
     def _fail_page(self, message: PageMessage, error: Exception) -> None:
         reason = f"{type(error).__name__}: {error}"[:300]
         self.jobs.record_page(message.job_id, message.page, {"reason": reason}, failed=True)
+        observability.metrics({"PageFailures": 1})
         self._aggregate_if_complete(message.job_id)
 
     def _aggregate_if_complete(self, job_id: str) -> None:
@@ -204,25 +233,26 @@ class Pipeline:
 
     # -- aggregate ---------------------------------------------------------------------------
 
-    def aggregate_message(self, record: dict) -> None:
+    def aggregate_message(self, record: dict) -> dict:
         job_id = str(json.loads(record["body"])["job_id"])
         job = self.jobs.get(job_id)
         if job is None or job["status"] != RUNNING:
-            return  # over already (a repeated message), or deleted
+            return {"job_id": job_id, "outcome": "job gone or over"}  # a repeated message
         pages = self.jobs.pages(job_id)
         if len(pages) < job["pages_total"]:
             # Counters and page records are written in one transaction, so this means a page
             # record was deleted under us: retrying will not help, and the stall check ends it.
             log.warning("job %s: %d of %d page records", job_id, len(pages), job["pages_total"])
-            return
+            return {"job_id": job_id, "outcome": "page records missing"}
         failed = [p for p in pages if p["status"] == FAILED]
         if failed:
             detail = "; ".join(f"page {p['page']}: {p.get('reason', 'failed')}" for p in failed[:5])
             more = f" (and {len(failed) - 5} more)" if len(failed) > 5 else ""
-            self.jobs.finish(
+            if self.jobs.finish(
                 job_id, FAILED, f"{len(failed)} of {len(pages)} pages could not be read: {detail}{more}"
-            )
-            return
+            ):
+                observability.metrics({"JobsFailed": 1})
+            return {"job_id": job_id, "outcome": "failed", "pages": len(pages)}
         page_results = [
             {"page": p["page"], "label": p["label"], "confidence": p["confidence"], "method": p["method"]}
             for p in pages
@@ -237,7 +267,14 @@ class Pipeline:
         }
         self.files.put_output(job_id, output)  # before `done`: a done job always has its output
         if self.jobs.finish(job_id, DONE):
-            log.info("job %s done: %d pages, %d documents", job_id, len(pages), len(output["documents"]))
+            observability.metrics({"JobsDone": 1})
+            observability.metrics({"JobSeconds": seconds_since(job["created_at"])}, unit="Seconds")
+        return {
+            "job_id": job_id,
+            "outcome": "done",
+            "pages": len(pages),
+            "documents": len(output["documents"]),
+        }
 
     def _aggregate_gave_up(self, record: dict, error: Exception) -> None:
         job_id = str(json.loads(record["body"])["job_id"])
