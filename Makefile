@@ -25,6 +25,8 @@ NODE_MODULES := node_modules/.installed
 # The setup check: plain Python (3.8+), nothing installed yet. `--require TOOL` names a missing
 # tool in one line with its install command for this machine.
 CHECK_SETUP := python3 scripts/check_setup.py
+# The policy scanners pin what the project's venv cannot share (checkov: boto3 1.35, ...).
+SCAN_VENV := .cache/scan-venv
 # The production switches of `make package`/`deploy`: ARCH=arm64 (Graviton), SNAPSTART=true.
 ARCH ?= x86_64
 SNAPSTART ?= false
@@ -41,7 +43,7 @@ export PORT MOTO_PORT STAGE REGION ARCH SNAPSTART
 .PHONY: help setup demo serve lab model data notebooks requirements lint test clean \
 	corpus document-model train-documents \
 	node chromium check-setup package solution offline local-aws deploy remove deploy-local \
-	remove-local bench slides \
+	remove-local bench slides scan \
 	fuzz load test-unit test-integration test-e2e
 
 help:  ## list the targets
@@ -99,7 +101,7 @@ notebooks: $(VENV)/.installed  ## regenerate notebooks/ and solutions/ from note
 	$(PY) -m workshop.notebooks
 
 requirements: $(VENV)/.installed  ## re-pin requirements/*.txt from requirements/*.in
-	cd requirements && for r in lambda workshop dev; do \
+	cd requirements && for r in lambda workshop dev scan; do \
 	  ../$(UV) pip compile --quiet --python-version 3.12 --python-platform x86_64-manylinux_2_28 \
 	    --no-header --annotation-style line $$r.in -o $$r.txt || exit 1; done
 
@@ -125,6 +127,17 @@ chromium:  ## headless Chromium for the browser tests (installed as root on Debi
 package: $(VENV)/.installed $(NODE_MODULES) $(MODEL) $(DOC_MODEL)  ## one artifact per function in .serverless/ (ARCH=arm64, SNAPSTART=true), sizes against Lambda's limits
 	$(SLS) package --stage $(STAGE) --region $(REGION)
 	$(PY) -m workshop.deploy report
+
+$(SCAN_VENV)/.installed: requirements/scan.txt | $(VENV)/.installed
+	@python312=$$(scripts/find-python312) || exit 1; rm -rf $(SCAN_VENV) && $$python312 -m venv $(SCAN_VENV)
+	$(UV) pip sync --quiet --python $(SCAN_VENV)/bin/python requirements/scan.txt
+	@touch $@
+
+# checkov on the template and on serverless.yml, cfn-lint with the serverless rules, parliament on
+# every role: zero findings, or each skipped inline with its reason (deployment/custom.yml).
+scan: $(VENV)/.installed $(NODE_MODULES) $(SCAN_VENV)/.installed $(MODEL) $(DOC_MODEL)  ## offline policy scanners on the generated CloudFormation and serverless.yml
+	$(SLS) package --stage $(STAGE) --region $(REGION)
+	$(SCAN_VENV)/bin/python workshop/policy_scan.py .serverless/cloudformation-template-update-stack.json
 
 # A reference deployment as a folder of its own (plain copies: Windows-safe), to take home.
 solution: $(MODEL) $(DOC_MODEL)  ## write a reference deployment to a new folder: NAME=cars-api|smartcat DEST=<dir>
@@ -166,8 +179,8 @@ bench: $(VENV)/.installed $(NODE_MODULES) $(MODEL) $(DOC_MODEL)  ## cold start, 
 	$(PY) bench/smartcat.py
 
 # Each starts its own local stack on free ports. REQUESTS, USERS and JOBS change the size of a run.
-fuzz: $(MODEL) $(DOC_MODEL)  ## schemathesis on every route of /openapi.json, >= 1000 requests (REQUESTS)
-	$(PY) -m workshop.fuzz --requests $(or $(REQUESTS),1000)
+fuzz: $(MODEL) $(DOC_MODEL)  ## schemathesis on every route of /openapi.json: >= 1000 requests (REQUESTS), >= 300 stateful sequences over its links (SEQUENCES)
+	$(PY) -m workshop.fuzz --requests $(or $(REQUESTS),1000) --sequences $(or $(SEQUENCES),300)
 
 load: $(MODEL) $(DOC_MODEL)  ## locust: 10,000 mixed requests, 32 users (REQUESTS, USERS); 200 SmartCat jobs at once (JOBS) -> bench/load.json
 	$(PY) bench/load.py --requests $(or $(REQUESTS),10000) --users $(or $(USERS),32)
@@ -191,7 +204,7 @@ lint: $(VENV)/.installed  ## ruff: lint, and the one formatter (`ruff format` fi
 SLOW_TESTS := notebooks/05_packaging.ipynb solutions/05_packaging.ipynb
 PYTEST := $(PY) -m pytest -p no:cacheprovider -n $(TEST_PROCESSES) --dist loadfile
 
-test: $(VENV)/.installed $(NODE_MODULES) chromium $(MODEL) $(DOC_MODEL) lint  ## the whole test suite: unit, integration, e2e (packaging, deployment, browser, notebooks)
+test: $(VENV)/.installed $(NODE_MODULES) $(SCAN_VENV)/.installed chromium $(MODEL) $(DOC_MODEL) lint  ## the whole test suite: unit, integration, e2e (packaging, deployment, browser, notebooks)
 	$(PYTEST) $(SLOW_TESTS) tests notebooks/*.ipynb solutions/*.ipynb --nbval-lax --durations=15
 
 test-unit: $(VENV)/.installed  ## the unit tier alone: no server, no moto, no node, no browser (under a minute)
@@ -200,7 +213,7 @@ test-unit: $(VENV)/.installed  ## the unit tier alone: no server, no moto, no no
 test-integration: $(VENV)/.installed $(MODEL) $(DOC_MODEL)  ## the integration tier: moto server, local stack
 	$(PYTEST) tests/integration
 
-test-e2e: $(VENV)/.installed $(NODE_MODULES) chromium $(MODEL) $(DOC_MODEL)  ## the e2e tier: osls, serverless-offline, Chromium, notebooks
+test-e2e: $(VENV)/.installed $(NODE_MODULES) $(SCAN_VENV)/.installed chromium $(MODEL) $(DOC_MODEL)  ## the e2e tier: osls, serverless-offline, Chromium, notebooks
 	$(PYTEST) $(SLOW_TESTS) tests/e2e notebooks/*.ipynb solutions/*.ipynb --nbval-lax --durations=15
 
 clean:  ## remove the venv, the model and caches

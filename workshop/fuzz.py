@@ -4,11 +4,13 @@
     python -m workshop.fuzz --url http://127.0.0.1:5000     # an API that is already running
 
 Schemathesis generates requests for every operation of /openapi.json (examples, coverage of
-each constraint's edges, random data valid and invalid, and stateful create-read-update-delete
-chains that follow the links between operations) and applies every check it has: no 5xx, status,
-content type, headers and body as documented, invalid data rejected, valid data accepted, a
-deleted car really gone. Its HAR report records each request sent: this module counts them,
-fails unless there were at least `--requests` and every operation got some, and prints a summary.
+each constraint's edges, random data valid and invalid) and, in its stateful phase, sequences
+that create a car or a job and follow the document's links to read, replace and delete it; it
+applies every check it has: no 5xx, status, content type, headers and body as documented,
+invalid data rejected, valid data accepted, a deleted item really gone (use_after_free). Its HAR
+report records each request sent: this module counts them and the sequences, fails unless there
+were at least `--requests` requests, `--sequences` sequences and every operation got some, and
+prints a summary.
 """
 
 import argparse
@@ -40,6 +42,8 @@ class FuzzResult:
     statuses: Counter  # status code -> requests
     failures: list[dict]  # schemathesis' failure summaries (empty when passed)
     output: str  # schemathesis' own report, for a person
+    scenarios: int = 0  # the stateful phase's sequences (create, then follow the links)
+    links: str = ""  # "N covered / N selected / N total": the OpenAPI links it followed
 
     def summary(self, documented: list[str]) -> str:
         probes = sum(n for op, n in self.per_operation.items() if op not in documented)
@@ -48,6 +52,7 @@ class FuzzResult:
             f"({self.generated} test cases), "
             f"{'no failures' if self.passed else f'failures: {len(self.failures)} kind(s)'}"
         ]
+        lines.append(f"  stateful: {self.scenarios} sequences following the OpenAPI links ({self.links})")
         lines += [f"  {self.per_operation[op]:6d}  {op}" for op in documented]
         lines.append(f"  {probes:6d}  undocumented methods (405 expected)")
         lines.append("  statuses: " + ", ".join(f"{s}: {n}" for s, n in sorted(self.statuses.items())))
@@ -82,10 +87,16 @@ def fetch_document(base_url: str) -> dict:
 
 
 def run(
-    base_url: str, requests: int, seed: int = 7, workdir: Path | None = None, include: str | None = None
+    base_url: str,
+    requests: int,
+    seed: int = 7,
+    workdir: Path | None = None,
+    include: str | None = None,
+    sequences: int = 0,
 ) -> FuzzResult:
     """Fuzz the API at `base_url`, asking schemathesis for at least `requests` requests, over
-    the operations whose path matches `include` (a regular expression; default: all)."""
+    the operations whose path matches `include` (a regular expression; default: all), and for
+    about `sequences` stateful sequences (create, then follow the links) when given."""
     document = fetch_document(base_url)
     ops = operations(document, include)
     # --max-examples is per operation and per phase; the coverage and stateful phases add more.
@@ -95,11 +106,14 @@ def run(
         # From a file, not the URL: schemathesis leaves out the operation its schema URL names,
         # and GET /openapi.json is a route like the others.
         (report / "openapi.json").write_text(json.dumps(document))
+        config = report / "schemathesis.toml"  # ours, and how many stateful sequences to draw
+        stateful = f"\n[phases.stateful.generation]\nmax-examples = {sequences}\n" if sequences else ""
+        config.write_text(CONFIG.read_text() + stateful)
         command = [
             str(SCHEMATHESIS),
             "--no-color",
             "--config-file",
-            str(CONFIG),
+            str(config),
             "run",
             str(report / "openapi.json"),
             "--url",
@@ -150,6 +164,10 @@ def run(
         statuses=Counter(e["response"]["status"] for e in entries),
         failures=stats["failures"],
         output=done.stdout + done.stderr,
+        scenarios=int(scenarios.group(1))
+        if (scenarios := re.search(r"Scenarios:\s+(\d+)", done.stdout))
+        else 0,
+        links=links.group(1).strip() if (links := re.search(r"API Links:\s+(.+)", done.stdout)) else "",
     )
 
 
@@ -157,6 +175,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--requests", type=int, default=1000, help="at least this many generated requests (default 1000)"
+    )
+    parser.add_argument(
+        "--sequences", type=int, default=300, help="at least this many stateful sequences (default 300)"
     )
     parser.add_argument("--seed", type=int, default=7, help="schemathesis' seed (default 7)")
     parser.add_argument("--url", help="fuzz this running API instead of starting the local stack")
@@ -168,8 +189,8 @@ def main(argv: list[str] | None = None) -> int:
     exit_on_sigterm()
     if args.url:
         url = args.url.rstrip("/")
-        result = run(url, args.requests, args.seed, include=args.include)
-        return report(result, operations(fetch_document(url), args.include), args.requests)
+        result = run(url, args.requests, args.seed, include=args.include, sequences=args.sequences)
+        return report(result, operations(fetch_document(url), args.include), args.requests, args.sequences)
     with LocalStack(free_port(), free_port(), quiet=True) as stack:
         print(
             f"fuzzing {stack.url} (local AWS {stack.moto.endpoint}) with schemathesis, "
@@ -177,11 +198,13 @@ def main(argv: list[str] | None = None) -> int:
             flush=True,
         )
         (ROOT / ".cache").mkdir(exist_ok=True)
-        result = run(stack.url, args.requests, args.seed, ROOT / ".cache", args.include)
-        return report(result, operations(fetch_document(stack.url), args.include), args.requests)
+        result = run(stack.url, args.requests, args.seed, ROOT / ".cache", args.include, args.sequences)
+        return report(
+            result, operations(fetch_document(stack.url), args.include), args.requests, args.sequences
+        )
 
 
-def report(result: FuzzResult, ops: list[tuple[str, str]], requests: int) -> int:
+def report(result: FuzzResult, ops: list[tuple[str, str]], requests: int, sequences: int = 0) -> int:
     documented = [f"{m} {p}" for m, p in ops]
     missing = [op for op in documented if not result.per_operation[op]]
     if not result.passed:
@@ -191,7 +214,9 @@ def report(result: FuzzResult, ops: list[tuple[str, str]], requests: int) -> int
         print(f"only {result.requests} requests were made; asked for at least {requests}")
     if missing:
         print(f"operations that got no request: {missing}")
-    ok = result.passed and result.requests >= requests and not missing
+    if result.scenarios < sequences:
+        print(f"only {result.scenarios} stateful sequences ran; asked for at least {sequences}")
+    ok = result.passed and result.requests >= requests and not missing and result.scenarios >= sequences
     print("fuzz: passed" if ok else "fuzz: FAILED")
     return 0 if ok else 1
 

@@ -64,6 +64,20 @@ def _job_errors(*codes: int) -> dict:
     return {str(c): _json("Error", meaning[c]) for c in codes}
 
 
+def _links(parameter: str, **operations: str) -> dict:
+    """OpenAPI links from a created resource to the operations on it, by operationId: the new id
+    (in the response body under `parameter`) is their path parameter of that name. Clients and
+    `make fuzz`'s stateful phase follow them."""
+    return {
+        operation: {
+            "operationId": operation,
+            "parameters": {parameter: f"$response.body#/{parameter}"},
+            "description": description,
+        }
+        for operation, description in operations.items()
+    }
+
+
 JOB_ID_PARAM = {
     "name": "job_id",
     "in": "path",
@@ -182,7 +196,11 @@ def _job_paths() -> dict:
                     },
                 },
                 "responses": {
-                    "202": {**_json("Job", "Accepted: follow Location."), "headers": _LOCATION},
+                    "202": {
+                        **_json("Job", "Accepted: follow Location."),
+                        "headers": _LOCATION,
+                        "links": _links("job_id", getJob="Follow the job", deleteJob="Delete it"),
+                    },
                     **_job_errors(400, 413, 415, 422, 503),
                 },
             }
@@ -195,6 +213,7 @@ def _job_paths() -> dict:
                     "201": {
                         **_json("JobUpload", "Created: PUT the PDF to upload.url."),
                         "headers": _LOCATION,
+                        "links": _links("job_id", getJob="Follow the job", deleteJob="Delete it"),
                     },
                     **_job_errors(503),
                 },
@@ -397,6 +416,9 @@ def _full_document() -> dict:
                                     "description": "The new car's URL.",
                                 }
                             },
+                            "links": _links(
+                                "carid", getCar="Read the car", replaceCar="Replace it", deleteCar="Delete it"
+                            ),
                         },
                         **_errors(400, 413, 415, 422, 503),
                     },

@@ -30,3 +30,13 @@ def test_car_api_survives_schemathesis(stack, tmp_path):
     assert result.requests == result.generated  # every generated case was sent and recorded
     assert not any(500 <= status for status in result.statuses)
     assert {200, 201, 204, 400, 404, 405, 422} <= set(result.statuses)  # it reached every path
+
+
+def test_stateful_sequences_follow_the_links_from_a_created_car(stack, tmp_path):
+    """The stateful phase: create a car, then follow POST /cars's links to read, replace and
+    delete it; schemathesis checks that a deleted car is gone (use_after_free)."""
+    result = run(stack.url, 20, seed=11, workdir=tmp_path, include=CAR_API, sequences=30)
+    assert result.passed, result.output
+    assert result.scenarios >= 30
+    covered = int(result.links.split()[0])
+    assert covered >= 3, result.links  # getCar, replaceCar, deleteCar at least

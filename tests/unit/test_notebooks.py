@@ -6,6 +6,7 @@ solutions/*.ipynb`.
 
 import ast
 import json
+import re
 
 import pytest
 
@@ -138,44 +139,68 @@ def test_check_names_drifted_files_and_the_fix(tmp_path, capsys):
     assert notebooks.COMMAND in err
 
 
-@pytest.mark.parametrize("source", notebooks.sources(), ids=lambda p: p.stem)
-def test_every_lesson_has_exercises_that_the_learner_must_solve(source):
-    """Each lesson ends with graded exercises, and its learner version gives no answer away."""
-    parsed = notebooks.parse(source.read_text(encoding="utf-8"))
-    tags = [c.metadata.get("tags", []) for c in parsed.cells]
-    solutions = [
-        c for c, t in zip(parsed.cells, tags, strict=True) if "solution" in t and c.cell_type == "code"
-    ]
-    checks = [c for c, t in zip(parsed.cells, tags, strict=True) if "check" in t]
-    assert solutions and checks
-    assert all(notebooks.task_statement(c.source) for c in solutions), "state each task"
-    learner = {c.id: c for c in notebooks.build(parsed, "learner", source.name).cells}
-    for cell in solutions:
-        index = parsed.cells.index(cell)
-        assert learner[f"cell-{index:03d}"].source == "\n".join(
-            [*notebooks.task_statement(cell.source), notebooks.PLACEHOLDER]
-        )
-    headings = [c.source.splitlines()[0] for c in parsed.cells if c.cell_type == "markdown"]
-    assert headings[-1] == "## Key points", "end with the key points"
-    before_exercises = parsed.cells[: parsed.cells.index(solutions[0])]
-    assert any("## Exercises" in c.source.splitlines() for c in before_exercises)
+EXERCISE = re.compile(r"^# Exercise (\d+)")
+ANSWER = re.compile(r"""answer\(\s*["'](\w+)["']""")
 
-    # Each check reads an answer that only a solution assigns: unsolved, it must fail.
-    code = [(c, t) for c, t in zip(parsed.cells, tags, strict=True) if c.cell_type == "code"]
-    answers = set().union(*(names(c.source, ast.Store) for c in solutions))
-    given = set().union(*(names(c.source, ast.Store) for c, t in code if "solution" not in t))
-    for check in checks:
-        assert names(check.source, ast.Load) & (answers - given), check.source
+
+@pytest.mark.parametrize("source", notebooks.sources(), ids=lambda p: p.stem)
+def test_every_lesson_has_three_checked_exercises_with_hints(source):
+    """Each lesson ends with at least three exercises: a task (naming the variables its check
+    reads), a hint the learner can reveal, the answer (left out of the learner version) and a
+    check that says what is wrong (workshop.exercise), not a bare assert."""
+    parsed = notebooks.parse(source.read_text(encoding="utf-8"))
+    cells = parsed.cells
+    tags = [c.metadata.get("tags", []) for c in cells]
+    solutions = [
+        i
+        for i, (c, t) in enumerate(zip(cells, tags, strict=True))
+        if "solution" in t and c.cell_type == "code"
+    ]
+    numbered = {int(m.group(1)) for i in solutions if (m := EXERCISE.match(cells[i].source))}
+    assert len(numbered) >= 3, f"{source.name}: {len(numbered)} exercises; a lesson has at least 3"
+    assert all(notebooks.task_statement(cells[i].source) for i in solutions), "state each task"
+    learner = {c.id: c for c in notebooks.build(parsed, "learner", source.name).cells}
+    for i in solutions:
+        assert learner[f"cell-{i:03d}"].source == "\n".join(
+            [*notebooks.task_statement(cells[i].source), notebooks.PLACEHOLDER]
+        )
+        statement = next(c for c in reversed(cells[:i]) if c.cell_type == "markdown")
+        assert "<details>" in statement.source and "Hint" in statement.source, f"a hint before cell {i}"
+        check = next((c for c, t in zip(cells[i + 1 :], tags[i + 1 :], strict=True) if "check" in t), None)
+        assert check is not None, f"cell {i}: no check cell after the answer"
+        assert not [n for n in ast.walk(ast.parse(check.source)) if isinstance(n, ast.Assert)], (
+            "no bare assert"
+        )
+        assert "workshop.exercise" in check.source and "check(" in check.source, check.source
+        read = set(ANSWER.findall(check.source))
+        assigned = names(cells[i].source, ast.Store)
+        task = statement.source + "\n".join(notebooks.task_statement(cells[i].source))
+        for name in read & assigned:
+            assert f"`{name}`" in task, f"the task names `{name}`, which its check reads"
+    checks = [c for c, t in zip(cells, tags, strict=True) if "check" in t]
+    answers = set().union(*(names(cells[i].source, ast.Store) for i in solutions))
+    for check in checks:  # unsolved, every check fails: it reads an answer only a solution makes
+        assert set(ANSWER.findall(check.source)) & answers, check.source
+    headings = [c.source.splitlines()[0] for c in cells if c.cell_type == "markdown"]
+    assert headings[-1] == "## Key points", "end with the key points"
+    assert any("## Exercises" in c.source.splitlines() for c in cells[: solutions[0]])
+
+
+@pytest.mark.parametrize("source", notebooks.sources(), ids=lambda p: p.stem)
+def test_every_lesson_is_one_idea_of_readable_size(source):
+    lines = len(source.read_text(encoding="utf-8").splitlines())
+    assert lines <= 400, f"{source.name} has {lines} lines: split it into lessons of one idea"
 
 
 @pytest.mark.parametrize("source", notebooks.sources(), ids=lambda p: p.stem)
 def test_every_lesson_opens_the_same_way(source):
-    """Title with the lesson's number, what you will learn, the minutes, then one Setup cell."""
+    """Title with the lesson's number, what you will learn, what it needs, the minutes, then one
+    Setup cell."""
     cells = notebooks.parse(source.read_text(encoding="utf-8")).cells
     intro, setup, setup_code, after = cells[:4]
     assert intro.cell_type == "markdown"
     assert intro.source.startswith(f"# {source.name[:2]} · ")
-    for part in ("**What you will learn**", "**Teaching:**", "**Exercises:**"):
+    for part in ("**What you will learn**", "**Prerequisites:**", "**Teaching:**", "**Exercises:**"):
         assert part in intro.source, f"the introduction should state {part}"
     assert setup.cell_type == "markdown" and setup.source.splitlines()[0] == "## Setup"
     assert setup_code.cell_type == "code", "the Setup heading is followed by its code cell"
