@@ -43,7 +43,7 @@ export PORT MOTO_PORT STAGE REGION ARCH SNAPSTART
 .PHONY: help setup demo serve lab model data notebooks requirements lint test clean \
 	corpus document-model train-documents \
 	node chromium check-setup package solution offline local-aws deploy remove deploy-local \
-	remove-local bench slides scan \
+	remove-local bench slides scan site \
 	fuzz load test-unit test-integration test-e2e
 
 help:  ## list the targets
@@ -52,7 +52,7 @@ help:  ## list the targets
 # The venv is rebuilt when a requirements file or pyproject.toml changes. uv installs the
 # workshop stack in seconds where pip takes minutes (measured: 6.6 s vs 136 s).
 $(VENV)/.installed: requirements/dev.txt requirements/workshop.txt requirements/lambda.txt pyproject.toml
-	@python312=$$(scripts/find-python312) || exit 1; \
+	@python312=$$($(CHECK_SETUP) --python312) || exit 1; \
 	  if [ ! -x $(PY) ] || ! $(PY) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 12))'; then \
 	    rm -rf $(VENV) && echo "creating $(VENV) with $$python312" && $$python312 -m venv $(VENV); fi
 	$(PY) -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
@@ -129,7 +129,7 @@ package: $(VENV)/.installed $(NODE_MODULES) $(MODEL) $(DOC_MODEL)  ## one artifa
 	$(PY) -m workshop.deploy report
 
 $(SCAN_VENV)/.installed: requirements/scan.txt | $(VENV)/.installed
-	@python312=$$(scripts/find-python312) || exit 1; rm -rf $(SCAN_VENV) && $$python312 -m venv $(SCAN_VENV)
+	@python312=$$($(CHECK_SETUP) --python312) || exit 1; rm -rf $(SCAN_VENV) && $$python312 -m venv $(SCAN_VENV)
 	$(UV) pip sync --quiet --python $(SCAN_VENV)/bin/python requirements/scan.txt
 	@touch $@
 
@@ -191,21 +191,26 @@ load: $(MODEL) $(DOC_MODEL)  ## locust: 10,000 mixed requests, 32 users (REQUEST
 slides: $(VENV)/.installed $(NODE_MODULES)  ## build the slide decks into slides/build/ (open index.html)
 	$(PY) slides/build.py
 
+# The course as a static site (Sphinx + MyST-NB, configured in site/): runs every solution notebook
+# (JOBS at a time) into build/site/executed/, builds the decks, renders build/site/html/.
+site: $(VENV)/.installed $(NODE_MODULES) $(MODEL) $(DOC_MODEL)  ## the rendered course, outputs and slides included -> build/site/html/index.html
+	$(PY) -m workshop.site --jobs $(or $(JOBS),2)
+
 lint: $(VENV)/.installed  ## ruff: lint, and the one formatter (`ruff format` fixes what it reports)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
 # Three tiers (tests/conftest.py): unit (no server, no moto, no node, no browser: what to run in a
-# loop), integration (a moto server, the local stack), e2e (osls, serverless-offline, Chromium, and
-# the notebooks under nbval). `make test` runs them all, the longest files first (notebook 05
-# packages and deploys, waiting for osls's lock): a file at a time goes to each test process in
-# this order, so the long ones overlap with the rest rather than forming the tail of the run.
+# loop), integration (a moto server, the local stack), e2e (osls, serverless-offline, Chromium, the
+# learner notebooks under nbval, and the site, whose build runs every solution notebook top to
+# bottom). `make test` runs them all, the longest files first: a file at a time goes to each test
+# process in this order, so the long ones overlap with the rest rather than forming the tail.
 # (pytest collects a path named twice once.)
-SLOW_TESTS := notebooks/05_packaging.ipynb solutions/05_packaging.ipynb
+SLOW_TESTS := tests/e2e/test_site.py notebooks/06_deployment.ipynb notebooks/05_packaging.ipynb
 PYTEST := $(PY) -m pytest -p no:cacheprovider -n $(TEST_PROCESSES) --dist loadfile
 
 test: $(VENV)/.installed $(NODE_MODULES) $(SCAN_VENV)/.installed chromium $(MODEL) $(DOC_MODEL) lint  ## the whole test suite: unit, integration, e2e (packaging, deployment, browser, notebooks)
-	$(PYTEST) $(SLOW_TESTS) tests notebooks/*.ipynb solutions/*.ipynb --nbval-lax --durations=15
+	$(PYTEST) $(SLOW_TESTS) tests notebooks/*.ipynb --nbval-lax --durations=15
 
 test-unit: $(VENV)/.installed  ## the unit tier alone: no server, no moto, no node, no browser (under a minute)
 	$(PYTEST) tests/unit
@@ -214,7 +219,7 @@ test-integration: $(VENV)/.installed $(MODEL) $(DOC_MODEL)  ## the integration t
 	$(PYTEST) tests/integration
 
 test-e2e: $(VENV)/.installed $(NODE_MODULES) $(SCAN_VENV)/.installed chromium $(MODEL) $(DOC_MODEL)  ## the e2e tier: osls, serverless-offline, Chromium, notebooks
-	$(PYTEST) $(SLOW_TESTS) tests/e2e notebooks/*.ipynb solutions/*.ipynb --nbval-lax --durations=15
+	$(PYTEST) $(SLOW_TESTS) tests/e2e notebooks/*.ipynb --nbval-lax --durations=15
 
 clean:  ## remove the venv, the model and caches
-	rm -rf $(VENV) models .pytest_cache .ruff_cache node_modules .serverless .cache
+	rm -rf $(VENV) models .pytest_cache .ruff_cache node_modules .serverless .cache build
