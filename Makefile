@@ -43,7 +43,7 @@ export PORT MOTO_PORT STAGE REGION ARCH SNAPSTART
 .PHONY: help setup demo serve lab model data notebooks requirements lint test clean \
 	corpus document-model train-documents \
 	node chromium check-setup package solution offline local-aws deploy remove deploy-local \
-	remove-local bench slides scan site \
+	remove-local reset bench slides scan site \
 	fuzz load test-unit test-integration test-e2e
 
 help:  ## list the targets
@@ -159,6 +159,11 @@ remove: $(VENV)/.installed $(NODE_MODULES)  ## remove the deployed stack (STAGE,
 	$(PY) -m workshop.deploy before-remove
 	$(SLS) remove --stage $(STAGE) --region $(REGION)
 	$(PY) -m workshop.deploy check-removed
+
+# Between exercises: every car, job, file and message gone, the stack's resources made again.
+reset: $(VENV)/.installed  ## empty the running local AWS (make serve/lab/local-aws on MOTO_PORT) and recreate its tables, queues and bucket
+	@$(LOCAL_AWS) $(PY) -m workshop.local_aws --ping
+	$(LOCAL_AWS) $(PY) -m workshop.local_aws --reset
 
 # The same steps as deploy/remove; only the environment points them at local AWS.
 deploy-local: $(VENV)/.installed  ## deploy the real stack into local AWS (run `make local-aws` first)

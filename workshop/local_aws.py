@@ -394,13 +394,36 @@ def ensure_pipeline(port: int | None = None) -> dict[str, str]:
     return pipeline_env
 
 
+def reset(endpoint: str) -> dict[str, str]:
+    """Empty local AWS (moto's reset: every table, bucket, queue and stack goes) and make the
+    tables, queues and bucket of `make serve` again, empty, under the same names (the running
+    API and worker keep their URLs). Returns the pipeline's settings."""
+    from workshop_app.settings import from_env
+
+    request = urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST")  # noqa: S310 (local AWS)
+    with urllib.request.urlopen(request, timeout=10):  # noqa: S310
+        pass
+    create_tables(table_names(), endpoint)
+    return create_pipeline(endpoint, from_env()["DOCUMENTS_BUCKET"])
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Run local AWS (moto) until Ctrl-C.")
     parser.add_argument("--port", type=int, default=int(os.environ.get("MOTO_PORT", 4566)))
     parser.add_argument(
         "--ping", action="store_true", help="only check that AWS_ENDPOINT_URL answers; exit 1 if not"
     )
+    parser.add_argument(
+        "--reset",
+        action="store_true",
+        help="empty the local AWS at AWS_ENDPOINT_URL and make its resources again",
+    )
     args = parser.parse_args(argv)
+    if args.reset:
+        endpoint = os.environ.get("AWS_ENDPOINT_URL", "")
+        reset(endpoint)
+        print(f"local AWS at {endpoint} is empty again: its tables, queues and bucket are new")
+        return 0
     if args.ping:
         endpoint = os.environ.get("AWS_ENDPOINT_URL", "")
         try:

@@ -1,15 +1,25 @@
 """The local stack as people start it: `make demo` (the tour) and `make serve` (until Ctrl-C)."""
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+from pathlib import Path
 
 import requests
 
 from workshop import ROOT
-from workshop.local_aws import declared_tables, ensure_local_aws, free_port, wait_for_http
+from workshop.local_aws import (
+    MotoServer,
+    declared_tables,
+    ensure_local_aws,
+    env,
+    free_port,
+    reset,
+    wait_for_http,
+)
 
 
 def port_is_free(port: int) -> bool:
@@ -17,7 +27,23 @@ def port_is_free(port: int) -> bool:
         return s.connect_ex(("127.0.0.1", port)) != 0
 
 
-def test_demo_tours_the_api_and_cleans_up():
+def path_without(tmp_path, *programs: str) -> str:
+    """A PATH with every program of /usr/bin and /bin but `programs` (as on a laptop that never
+    installed them), the venv's bin first."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for directory in ("/usr/bin", "/bin"):
+        for program in os.scandir(directory):
+            if not program.name.startswith(programs) and not (bin_dir / program.name).exists():
+                (bin_dir / program.name).symlink_to(program.path)
+    path = f"{Path(sys.executable).parent}{os.pathsep}{bin_dir}"
+    assert all(shutil.which(p, path=path) is None for p in programs)
+    return path
+
+
+def test_demo_tours_the_api_and_cleans_up(tmp_path):
+    """`make demo` on a laptop without tesseract or chromium: OCR comes from wheels, and only the
+    browser tests need a browser."""
     port, moto_port = free_port(), free_port()
     result = subprocess.run(
         [sys.executable, "-m", "workshop.demo", "--port", str(port), "--moto-port", str(moto_port)],
@@ -25,6 +51,7 @@ def test_demo_tours_the_api_and_cleans_up():
         capture_output=True,
         text=True,
         timeout=300,
+        env={**os.environ, "PATH": path_without(tmp_path, "tesseract", "chromium", "google-chrome")},
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     out = result.stdout
@@ -115,3 +142,23 @@ def test_ensure_local_aws_reuses_a_running_server(aws_env, monkeypatch):
     import boto3
 
     assert "ensure-test" in boto3.client("dynamodb").list_tables()["TableNames"]
+
+
+def test_reset_empties_local_aws_and_makes_its_resources_again(monkeypatch):
+    """`make reset`, between exercises: the cars, jobs, files and messages are gone; the tables,
+    queues and bucket are there again, under the same names."""
+    import boto3
+
+    with MotoServer(free_port()) as moto:
+        for key, value in env(moto.endpoint).items():
+            monkeypatch.setenv(key, value)
+        before = reset(moto.endpoint)
+        dynamodb, sqs = boto3.client("dynamodb"), boto3.client("sqs")
+        [table] = [t for t in dynamodb.list_tables()["TableNames"] if t.endswith("cars")]
+        dynamodb.put_item(TableName=table, Item={"carid": {"S": "0" * 32}})
+        sqs.send_message(QueueUrl=before["PAGES_QUEUE_URL"], MessageBody="{}")
+        after = reset(moto.endpoint)
+        assert after == before  # the same queues, by URL: a running worker keeps polling them
+        assert dynamodb.scan(TableName=table)["Count"] == 0
+        attributes = sqs.get_queue_attributes(QueueUrl=after["PAGES_QUEUE_URL"], AttributeNames=["All"])
+        assert attributes["Attributes"]["ApproximateNumberOfMessages"] == "0"
