@@ -71,7 +71,33 @@ def compile_bytecode(directory: Path) -> None:
     )
 
 
+def pip_install(arch: str, target: Path, requirements: list[str], pip_cache: Path | None = None) -> None:
+    """`pip install --target` of `requirements` (pip arguments) as Lambda's wheels for `arch`."""
+    cache_args = ["--cache-dir", str(pip_cache)] if pip_cache else ["--no-cache-dir"]
+    command = [
+        sys.executable,
+        "-m",
+        "pip",
+        "install",
+        "--quiet",
+        "--disable-pip-version-check",
+        "--no-compile",
+    ]
+    result = subprocess.run(
+        [*command, "--target", str(target), *cache_args, *pip_args(arch), *requirements],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode:  # pip's own warnings are noise unless it failed
+        raise SystemExit(
+            f"pip could not install {' '.join(requirements)} for {arch}:\n{result.stderr[-3000:]}"
+        )
+
+
 def install(arch: str, constraints: Path, cache: Path, packages: list[str]) -> Path:
+    """The tree of `packages` and their dependencies (pinned by `constraints`) for `arch`, with
+    hash-checked bytecode: built once under `cache`, keyed by what went into it."""
     key = hashlib.sha256(
         "\n".join([VERSION, arch, *sorted(packages), constraints.read_text()]).encode()
     ).hexdigest()[:16]
@@ -82,32 +108,7 @@ def install(arch: str, constraints: Path, cache: Path, packages: list[str]) -> P
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix="install-", dir=cache))
     try:
-        result = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "pip",
-                "install",
-                "--quiet",
-                "--disable-pip-version-check",
-                "--no-compile",
-                "--target",
-                str(staging),
-                "--constraint",
-                str(constraints),
-                "--cache-dir",
-                str(cache / "pip"),
-                *pip_args(arch),
-                *packages,
-            ],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if result.returncode:
-            raise SystemExit(
-                f"pip could not install {' '.join(packages)} for {arch}:\n{result.stderr[-3000:]}"
-            )
+        pip_install(arch, staging, ["--constraint", str(constraints), *packages], cache / "pip")
         shutil.rmtree(staging / "bin", ignore_errors=True)  # console scripts: not run on Lambda
         compile_bytecode(staging)
         try:

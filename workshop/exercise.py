@@ -27,7 +27,9 @@ def answer(name: str, namespace: dict, hint: str = "") -> object:
     """The value the task asked for under `name`, or NotSolved saying it is not there yet."""
     value = namespace.get(name, _MISSING)
     if value is _MISSING:
-        raise NotSolved(f"`{name}` is not defined yet: run your answer's cell first{f' ({hint})' if hint else ''}")
+        raise NotSolved(
+            f"`{name}` is not defined yet: run your answer's cell first{f' ({hint})' if hint else ''}"
+        )
     return value
 
 

@@ -10,8 +10,6 @@ import fcntl
 import importlib.util
 import os
 import shutil
-import subprocess
-import sys
 import zipfile
 from fnmatch import fnmatch
 from pathlib import Path
@@ -55,29 +53,12 @@ def pip_platform_args(arch: str = "x86_64") -> list[str]:
     return lambda_requirements.pip_args(arch)
 
 
-def pip_install(requirements: list[str], target: Path, cache: Path | None = None) -> None:
-    """Install `requirements` (pip specifiers) into `target` as Lambda wheels."""
-    cache_args = ["--cache-dir", str(cache)] if cache else ["--no-cache-dir"]
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--disable-pip-version-check",
-            "--target",
-            str(target),
-            *pip_platform_args(),
-            *cache_args,
-            *requirements,
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if result.returncode:  # pip's own warnings are noise unless it failed
-        raise RuntimeError(f"pip install into {target} failed:\n{result.stderr[-3000:]}")
+def pip_install(
+    requirements: list[str], target: Path, cache: Path | None = None, arch: str = "x86_64"
+) -> None:
+    """Install `requirements` (pip specifiers) into `target` as Lambda wheels, with the .pyc pip
+    writes (timestamp-checked, as a plain `pip install` leaves them)."""
+    lambda_requirements.pip_install(arch, target, requirements, cache, pip_bytecode=True)
 
 
 def _matches(relative: str, pattern: str) -> bool:

@@ -1,14 +1,13 @@
 """The /cars collection: cars with their features and the model's predicted mpg."""
 
-from datetime import UTC, datetime
-
 from flask import Blueprint, Flask, current_app, g, jsonify, request, url_for
 
 from . import car_model, observability
 from .car_schema import parse_car, to_row
 from .cars_table import CARID, CarStore, new_carid
-from .errors import ApiError
+from .errors import ApiError, invalid_id, not_found
 from .request_json import read_json
+from .timestamps import now_iso
 
 bp = Blueprint("cars", __name__)
 
@@ -41,23 +40,14 @@ def model() -> car_model.LoadedModel:
     return loaded
 
 
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
 def _checked(carid: str) -> str:
     if not CARID.match(carid):
-        raise ApiError(
-            400,
-            "invalid_id",
-            "carid must be 32 lowercase hexadecimal characters "
-            f"(as returned by POST /cars); got {carid[:40]!r}",
-        )
+        raise invalid_id("carid", carid, "POST /cars")
     return carid
 
 
 def _not_found(carid: str) -> ApiError:
-    return ApiError(404, "not_found", f"there is no car with carid {carid!r}")
+    return not_found("car", "carid", carid)
 
 
 def _predicted(car: dict) -> dict:
@@ -98,7 +88,7 @@ def list_cars():
 def create_car():
     """Store a car with its predicted mpg: 201 with the car and its Location."""
     car = parse_car(read_json())
-    now = _now()
+    now = now_iso()
     car = store().put({"carid": new_carid(), **_predicted(car), "created_at": now, "updated_at": now})
     response = jsonify(car)
     response.status_code = 201
@@ -124,7 +114,7 @@ def replace_car(carid: str):
     if existing is None:
         raise _not_found(carid)
     replaced = store().replace(
-        {"carid": carid, **_predicted(car), "created_at": existing["created_at"], "updated_at": _now()}
+        {"carid": carid, **_predicted(car), "created_at": existing["created_at"], "updated_at": now_iso()}
     )
     if replaced is None:  # deleted between our read and our write
         raise _not_found(carid)

@@ -19,6 +19,19 @@ class ApiError(Exception):
         self.status, self.error, self.message, self.details = status, error, message, details
 
 
+def invalid_id(name: str, value: str, made_by: str) -> ApiError:
+    """400 for an id that is not 32 lowercase hexadecimal characters."""
+    return ApiError(
+        400,
+        "invalid_id",
+        f"{name} must be 32 lowercase hexadecimal characters (as returned by {made_by}); got {value[:40]!r}",
+    )
+
+
+def not_found(thing: str, name: str, value: str) -> ApiError:
+    return ApiError(404, "not_found", f"there is no {thing} with {name} {value!r}")
+
+
 def error_response(status: int, error: str, message: str, details: list[str] | None = None):
     body = {"error": error, "message": message}
     if details:

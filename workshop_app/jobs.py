@@ -23,9 +23,10 @@ from datetime import UTC, datetime
 from flask import Blueprint, Flask, current_app, jsonify, request, url_for
 from werkzeug.routing import BaseConverter
 
-from .errors import ApiError
+from .errors import ApiError, invalid_id, not_found
 from .smartcat.job_files import JobFiles
-from .smartcat.jobs_table import DONE, FAILED, TERMINAL, JobStore, seconds_since
+from .smartcat.jobs_table import DONE, FAILED, TERMINAL, JobStore
+from .timestamps import seconds_since
 
 bp = Blueprint("jobs", __name__)
 
@@ -70,17 +71,16 @@ def job_files() -> JobFiles:
 
 def _checked(job_id: str) -> str:
     if not JOB_ID.fullmatch(job_id):
-        raise ApiError(
-            400,
-            "invalid_id",
-            "job_id must be 32 lowercase hexadecimal characters "
-            f"(as returned by POST /jobs); got {job_id[:40]!r}",
-        )
+        raise invalid_id("job_id", job_id, "POST /jobs")
     return job_id
 
 
-def _not_found(job_id: str) -> ApiError:
-    return ApiError(404, "not_found", f"there is no job with job_id {job_id!r}")
+def _existing(job_id: str) -> dict:
+    """The job (failed now if it has stalled), or 404."""
+    job = jobs_store().get(_checked(job_id))
+    if job is None:
+        raise not_found("job", "job_id", job_id)
+    return _unstuck(job)
 
 
 def _job_json(job: dict) -> dict:
@@ -184,10 +184,7 @@ def create_upload():
 @bp.get("/jobs/<job_id:job_id>")
 def get_job(job_id: str):
     """The job's status and progress; 303 to its output once it is done."""
-    job = jobs_store().get(_checked(job_id))
-    if job is None:
-        raise _not_found(job_id)
-    job = _unstuck(job)
+    job = _existing(job_id)
     response = jsonify(_job_json(job))
     if job["status"] == DONE:
         response.status_code = 303
@@ -198,10 +195,7 @@ def get_job(job_id: str):
 @bp.get("/jobs/<job_id:job_id>/output")
 def get_output(job_id: str):
     """Every page's label and the documents the pages form; 409 until the job is done."""
-    job = jobs_store().get(_checked(job_id))
-    if job is None:
-        raise _not_found(job_id)
-    job = _unstuck(job)
+    job = _existing(job_id)
     if job["status"] != DONE:
         if job["status"] == FAILED:
             raise ApiError(409, "job_failed", f"the job failed: {job.get('reason')}")
@@ -218,14 +212,14 @@ def get_output(job_id: str):
     try:
         return jsonify(job_files().get_output(job_id))
     except FileNotFoundError as e:  # deleted between the two reads
-        raise _not_found(job_id) from e
+        raise not_found("job", "job_id", job_id) from e
 
 
 @bp.delete("/jobs/<job_id:job_id>")
 def delete_job(job_id: str):
     """204 when the job, its page records and its files were deleted; 404 when there was none."""
     if not jobs_store().delete(_checked(job_id)):
-        raise _not_found(job_id)
+        raise not_found("job", "job_id", job_id)
     job_files().delete(job_id)
     response = current_app.response_class(status=204)
     del response.headers["Content-Type"]

@@ -13,10 +13,10 @@ lets the message be redelivered).
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
 from decimal import Decimal
 
 from ..aws import Client, ConditionFailed, Contention, from_item, to_item
+from ..timestamps import now_iso
 
 JOB = "job"
 PENDING, RUNNING, DONE, FAILED = "pending", "running", "done", "failed"
@@ -25,16 +25,6 @@ TERMINAL = (DONE, FAILED)
 
 def page_item(page: int) -> str:
     return f"page#{page:05d}"
-
-
-def now_iso() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def seconds_since(timestamp: str) -> float:
-    """Seconds from a now_iso() timestamp until now."""
-    then = datetime.fromisoformat(timestamp.replace("Z", "+00:00"))
-    return round((datetime.now(UTC) - then).total_seconds(), 3)
 
 
 def _plain(item: dict) -> dict:

@@ -32,8 +32,9 @@ from collections.abc import Callable, Mapping
 
 from .. import observability
 from ..artifacts import Holder
+from ..timestamps import seconds_since
 from .job_files import JobFiles, job_id_from_key
-from .jobs_table import DONE, FAILED, RUNNING, TERMINAL, JobStore, seconds_since
+from .jobs_table import DONE, FAILED, RUNNING, TERMINAL, JobStore
 from .queues import PageMessage, Queues, receive_count
 
 log = logging.getLogger(__name__)
@@ -80,19 +81,11 @@ class Pipeline:
         """Run `handle` on each record; log one line per message (what `handle` returns, or
         that it failed); answer with the messages that failed."""
         failures = []
+        step = handle.__name__.removesuffix("_message")
         for record in event.get("Records", []):
             started = time.perf_counter()
             try:
-                fields = handle(record)
-                observability.line(
-                    "message",
-                    step=handle.__name__.removesuffix("_message"),
-                    message_id=record.get("messageId"),
-                    delivery=receive_count(record),
-                    status="ok",
-                    duration_ms=round((time.perf_counter() - started) * 1000, 1),
-                    **fields,
-                )
+                _logged(step, record, started, "ok", **handle(record))
             except Exception as error:  # noqa: BLE001 (any fault: report this message only)
                 last = receive_count(record) >= self.max_receive_count
                 log.exception(
@@ -107,16 +100,7 @@ class Pipeline:
                     except Exception:  # noqa: BLE001 (the message still goes to the DLQ)
                         log.exception("could not record the failure of %s", record.get("messageId"))
                 failures.append({"itemIdentifier": record["messageId"]})
-                observability.line(
-                    "message",
-                    step=handle.__name__.removesuffix("_message"),
-                    message_id=record.get("messageId"),
-                    delivery=receive_count(record),
-                    status="failed",
-                    last_delivery=last,
-                    error=type(error).__name__,
-                    duration_ms=round((time.perf_counter() - started) * 1000, 1),
-                )
+                _logged(step, record, started, "failed", last_delivery=last, error=type(error).__name__)
                 observability.metrics({"MessageFailures": 1})
         return {"batchItemFailures": failures}
 
@@ -279,6 +263,19 @@ class Pipeline:
     def _aggregate_gave_up(self, record: dict, error: Exception) -> None:
         job_id = str(json.loads(record["body"])["job_id"])
         self.jobs.fail(job_id, f"the pages could not be put together ({error})")
+
+
+def _logged(step: str, record: dict, started: float, status: str, **fields) -> None:
+    """The message's log line: its step, id, delivery, status, duration and what was done."""
+    observability.line(
+        "message",
+        step=step,
+        message_id=record.get("messageId"),
+        delivery=receive_count(record),
+        status=status,
+        duration_ms=round((time.perf_counter() - started) * 1000, 1),
+        **fields,
+    )
 
 
 def _classifier_loader(uri: str) -> Callable:
