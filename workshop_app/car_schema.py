@@ -78,8 +78,8 @@ def _check(field: Field, value: object, where: str) -> tuple[object, str | None]
     if field.kind is str:
         if not isinstance(value, str):
             return None, f"'{label}' must be a string, got {_kind_name(value)}"
-        # JSON's "\ud800" escape is a lone surrogate, which no UTF-8 encodes: storing one in
-        # DynamoDB (moto here) failed, and the API answered 500.
+        # JSON's "\ud800" escape is a lone surrogate, which no UTF-8 encodes, so no table can
+        # store it.
         try:
             value.encode("utf-8")
         except UnicodeEncodeError:

@@ -70,8 +70,8 @@ def _limit() -> int:
     raw = _query("limit")
     raw = str(current_app.config["PAGE_SIZE"]) if raw is None else raw
     top = current_app.config["MAX_PAGE_SIZE"]
-    # ASCII digits, and few of them: str.isdigit() accepts "²" (int() then fails) and int() of
-    # 5000 digits raises; both were 500s.
+    # ASCII digits, and few of them: str.isdigit() accepts "²", which int() refuses, and int()
+    # raises on over 4,300 digits.
     if not (raw.isascii() and raw.isdigit() and len(raw) <= 6 and 1 <= int(raw) <= top):
         raise ApiError(400, "invalid_limit", f"limit must be an integer from 1 to {top}; got {raw[:20]!r}")
     return int(raw)
