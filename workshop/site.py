@@ -37,6 +37,8 @@ files and keeps HTML tables as they are. site/conf.py keeps out what would load 
 import argparse
 import concurrent.futures
 import html
+import json
+import os
 import re
 import shutil
 import string
@@ -53,6 +55,7 @@ from . import ROOT, notebooks
 
 CONFIG = ROOT / "site"  # conf.py, static files, page templates
 DEFAULT_OUT = ROOT / "build" / "site"
+RUN_TIMES = ROOT / "docs" / "lesson_run_times.json"  # what --record-times writes
 CELL_TIMEOUT = 900  # seconds a cell may take (the packaging lesson builds and deploys artifacts)
 WIDGET = "application/vnd.jupyter.widget-view+json"
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
@@ -280,6 +283,17 @@ def run_sphinx(source: Path, html_dir: Path, doctrees: Path) -> None:
         raise BuildError(f"sphinx-build failed:\n{result.stdout}{result.stderr}")
 
 
+def record_run_times(seconds: dict[str, float], path: Path, jobs: int) -> None:
+    """How long each lesson's cells took to run, for docs/instructor.md's schedule (copy the file
+    to docs/ with `--record-times`)."""
+    document = {
+        "measured_on": time.strftime("%Y-%m-%d"),
+        "machine": f"{os.cpu_count()} cores, {jobs} notebooks at a time",
+        "seconds": {name: round(seconds[name], 1) for name in sorted(seconds)},
+    }
+    path.write_text(json.dumps(document, indent=2) + "\n")
+
+
 def build(out: Path = DEFAULT_OUT, jobs: int = 2, execute_notebooks: bool = True) -> Path:
     """Build the site into out/html/ (executed notebooks in out/executed/); return its index."""
     started = time.monotonic()
@@ -289,7 +303,8 @@ def build(out: Path = DEFAULT_OUT, jobs: int = 2, execute_notebooks: bool = True
         print(f"executing {len(found)} solution notebooks, {jobs} at a time", flush=True)
         if executed.exists():
             shutil.rmtree(executed)
-        execute_all(found, executed, jobs)
+        seconds = execute_all(found, executed, jobs)
+        record_run_times(seconds, out / RUN_TIMES.name, jobs)
     else:
         missing = [lesson.name for lesson in found if not (executed / f"{lesson.name}.ipynb").exists()]
         if missing:
@@ -316,10 +331,17 @@ def main(argv: list[str] | None = None) -> int:
         action="store_false",
         help="reuse the executed notebooks of the last build in OUT/executed (to work on the pages)",
     )
+    parser.add_argument(
+        "--record-times",
+        action="store_true",
+        help=f"also write how long each lesson ran to {RUN_TIMES.relative_to(ROOT)} (the instructor guide's)",
+    )
     args = parser.parse_args(argv)
     if args.jobs < 1:
         parser.error("--jobs must be at least 1")
     index = build(args.out.resolve(), args.jobs, args.execute)
+    if args.record_times and args.execute:
+        shutil.copy(args.out.resolve() / RUN_TIMES.name, RUN_TIMES)
     print(f"{index}  (file://{index})")
     return 0
 

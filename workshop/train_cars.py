@@ -7,6 +7,7 @@ Notebook 02 walks through the same steps; this module is what `make model` runs.
 
 import argparse
 import hashlib
+import io
 import json
 import platform
 import sys
@@ -105,8 +106,12 @@ def save_model(estimator, out_dir: Path, model_name: str, metrics: dict) -> dict
     model.json is the same model exported for pure-Python inference (what Lambda runs).
     """
     out_dir.mkdir(parents=True, exist_ok=True)
-    joblib.dump(estimator, out_dir / "model.joblib")
-    (out_dir / "model.json").write_bytes(dumps(export(estimator, FEATURE_NAMES)))
+    pickled = io.BytesIO()
+    joblib.dump(estimator, pickled)
+    # Whole files, the manifest last: a lesson or a test loading the model meanwhile sees the
+    # old artifact or the new one (at worst a digest mismatch for a moment, never a torn file).
+    artifacts.write_file(out_dir / "model.joblib", pickled.getvalue())
+    artifacts.write_file(out_dir / "model.json", dumps(export(estimator, FEATURE_NAMES)))
     return artifacts.write_manifest(
         out_dir,
         {artifacts.PORTABLE: "model.json", "sklearn": "model.joblib"},

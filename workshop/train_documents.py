@@ -421,8 +421,10 @@ def save_model(model, out: Path, name: str, metrics: dict, extra: dict | None = 
     out.mkdir(parents=True, exist_ok=True)
     document = export(model)
     data = dumps(document)
-    (out / CLASSIFIER_FILE).write_bytes(data)
-    (out / METRICS_FILE).write_text(json.dumps(metrics, indent=2, ensure_ascii=False) + "\n")
+    artifacts.write_file(out / CLASSIFIER_FILE, data)
+    artifacts.write_file(
+        out / METRICS_FILE, (json.dumps(metrics, indent=2, ensure_ascii=False) + "\n").encode()
+    )
     return artifacts.write_manifest(
         out,
         {artifacts.PORTABLE: CLASSIFIER_FILE, "metrics": METRICS_FILE},
