@@ -1,4 +1,4 @@
-"""Build Lambda artifacts in a directory, step by step, to measure and compare them (notebook 05,
+"""Build Lambda artifacts in a directory, step by step, to measure and compare them (lessons 05 and 07,
 `make bench`): Lambda's wheels, slim's deletions, bytecode, the zip.
 
 The wheels and the bytecode come from the same code `sls package` runs

@@ -302,7 +302,7 @@ def create_pipeline(
 ) -> dict[str, str]:
     """SmartCat's queues and documents bucket in local AWS. Returns the environment the app,
     the handlers and the worker need: DOCUMENTS_BUCKET and each queue's URL (QUEUE_SETTINGS;
-    the dead-letter queues as <LogicalId>_URL too, for the tests and notebook 08)."""
+    the dead-letter queues as <LogicalId>_URL too, for the tests and lesson 10)."""
     urls = create_queues(prefix, endpoint, visibility_timeout)
     sqs = _client("sqs", endpoint)
     arns = {

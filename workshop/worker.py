@@ -11,7 +11,7 @@ What Lambda's event source mapping does, and so does this:
   the visibility timeout, and after `maxReceiveCount` deliveries SQS moves it to the
   dead-letter queue.
 
-Used by `make serve` (workshop/stack.py), `make demo`, notebook 08 and the tests.
+Used by `make serve` (workshop/stack.py), `make demo`, lesson 10 and the tests.
 """
 
 from __future__ import annotations

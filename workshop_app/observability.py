@@ -10,7 +10,7 @@ request time.
 
 Standard library only: aws-lambda-powertools' Logger and Metrics cost ~23 ms of CPU to import
 (~40 ms at the API's 0.58 vCPU), a sixth of the API's whole cold start; these few lines do what
-the app needs of them (notebook 06 has the numbers).
+the app needs of them (lesson 08 has the numbers).
 """
 
 from __future__ import annotations
