@@ -48,6 +48,10 @@ class LambdaRequirements {
     const root = this.serverless.serviceDir;
     const app = path.join(root, 'workshop_app');
     if (fs.existsSync(app)) this.python('bytecode', app);
+    // serverless-wsgi's handler, written into the service folder before this hook runs.
+    const handlers = ['wsgi_handler.py', 'serverless_wsgi.py'].map((f) => path.join(root, f))
+      .filter((f) => fs.existsSync(f));
+    if (handlers.length) this.python('bytecode', ...handlers);
     const { constraints, cache } = this.settings();
     const provider = this.serverless.service.provider;
     this.trees = {};

@@ -4,8 +4,8 @@
         print the directory holding PKG... and their dependencies (pinned by FILE), installed as
         manylinux wheels for CPython 3.12 on ARCH (x86_64 or arm64) whatever machine runs this,
         with hash-checked bytecode; made once per (ARCH, PKG..., FILE's content) under DIR
-    python3.12 lambda_requirements.py bytecode DIR...
-        replace the .pyc in each DIR by hash-checked bytecode
+    python3.12 lambda_requirements.py bytecode PATH...
+        replace the .pyc of each PATH (a folder, or one module) by hash-checked bytecode
     python3.12 lambda_requirements.py inject ZIP DIR [--exclude PATTERN]... [--botocore-data SERVICE]...
         add DIR's files to the function's ZIP (at its root), but those matching a PATTERN, and
         botocore's models of the services not named (when any are)
@@ -21,6 +21,7 @@ import argparse
 import compileall
 import hashlib
 import os
+import py_compile
 import shutil
 import subprocess
 import sys
@@ -161,7 +162,7 @@ def main(argv: list[str] | None = None) -> int:
     command.add_argument("--cache", type=Path, required=True)
     command.add_argument("packages", nargs="+")
     command = commands.add_parser("bytecode")
-    command.add_argument("dirs", nargs="+", type=Path)
+    command.add_argument("paths", nargs="+", type=Path)
     command = commands.add_parser("inject")
     command.add_argument("zip", type=Path)
     command.add_argument("dir", type=Path)
@@ -171,8 +172,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "install":
         print(install(args.arch, args.constraints, args.cache, args.packages))
     elif args.command == "bytecode":
-        for directory in args.dirs:
-            compile_bytecode(directory)
+        for path in args.paths:
+            if path.is_dir():
+                compile_bytecode(path)
+            else:
+                py_compile.compile(str(path), invalidation_mode=py_compile.PycInvalidationMode.CHECKED_HASH)
     else:
         print(inject(args.zip, args.dir, args.exclude, args.botocore_data))
     return 0
