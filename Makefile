@@ -211,7 +211,7 @@ lint: $(VENV)/.installed  ## ruff: lint, and the one formatter (`ruff format` fi
 # bottom). `make test` runs them all, the longest files first: a file at a time goes to each test
 # process in this order, so the long ones overlap with the rest rather than forming the tail.
 # (pytest collects a path named twice once.)
-SLOW_TESTS := tests/e2e/test_site.py notebooks/06_deployment.ipynb notebooks/05_packaging.ipynb
+SLOW_TESTS := tests/e2e/test_site.py notebooks/06_deployment.ipynb tests/e2e/test_solutions.py
 PYTEST := $(PY) -m pytest -p no:cacheprovider -n $(TEST_PROCESSES) --dist loadfile
 
 test: $(VENV)/.installed $(NODE_MODULES) $(SCAN_VENV)/.installed chromium $(MODEL) $(DOC_MODEL) lint  ## the whole test suite: unit, integration, e2e (packaging, deployment, browser, notebooks)

@@ -1,6 +1,7 @@
 """`make deploy-local` / `make remove-local`: the real stack into local AWS and out again.
 
-The whole round trip runs in notebook 05 (both versions) under nbval; these tests check what
+The whole round trip runs in lesson 06 (the learner version under nbval, the solution in the
+site's build) in `make test`; these tests check what
 it relies on: the checks fail on a missing stack, and deploy-local says when local AWS is down."""
 
 import os
@@ -25,7 +26,7 @@ def make(target, moto_port):
 
 def test_the_checks_fail_on_what_is_missing(aws_env, capsys, monkeypatch):
     """The round trip itself (make deploy-local, then remove-local, each failing on any ✗) runs
-    in notebook 05, learner and solution versions, under nbval in `make test`. Here: with no
+    in lesson 06 in `make test`, learner and solution versions. Here: with no
     stack in an empty local AWS, every check says ✗ and the step fails; nothing is left over."""
     from workshop import deploy
 
