@@ -2,12 +2,15 @@
 
     .venv/bin/python slides/diagrams.py OUT_DIR   # writes car-api.svg and smartcat.svg
 
-What the car API diagram says about the deployment (runtime, memory, throttling, IAM actions) is
-read from serverless.yml, so the picture changes when the deployment does. The SmartCat diagram's
-object keys and dead-letter receive count come from workshop_app's SmartCat code.
+What the diagrams say about the deployment (runtime, architecture, memory, routes, throttling, IAM
+actions, what each function's artifact ships) is read from serverless.yml with its parts included
+(read_serverless_yml), so the picture changes when the deployment does. The SmartCat diagram's
+object keys, upload limits and dead-letter receive count come from workshop_app's SmartCat code.
+slides/build.py fills the decks' placeholders with the helpers here too (resolved, requirements).
 """
 
 import json
+import re
 import sys
 from dataclasses import dataclass
 from html import escape
@@ -17,6 +20,51 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from workshop.serverless_config import read_serverless_yml  # noqa: E402 (needs ROOT on sys.path)
+
+# A serverless variable with nothing inside it: ${param:x, 'default'}, ${env:X, 'default'}, ${self:a.b}
+VARIABLE = re.compile(r"\$\{(param|env|self):([\w.-]+)(?:, '([^']*)')?\}")
+
+
+def resolved(doc: dict, value):
+    """`value` from serverless.yml with its variables filled, innermost first, as the default
+    deployment has them: the deployment's default params, each `${env:...}`'s default (the
+    decks describe the default deployment, whatever the environment of the build), `${self:...}`."""
+    if not isinstance(value, str):
+        return value
+    params = (doc.get("params") or {}).get("default") or {}
+
+    def one(match: re.Match) -> str:
+        kind, name, default = match.groups()
+        if kind == "param" and name in params:
+            return str(params[name])
+        if kind in ("param", "env") and default is not None:
+            return default
+        if kind == "self":
+            found = doc
+            for part in name.split("."):
+                found = found[part]
+            return str(found)
+        return match.group(0)
+
+    while (filled := VARIABLE.sub(one, value)) != value:
+        value = filled
+    return value
+
+
+def requirements(doc: dict, function: str) -> list[str]:
+    """What a function's artifact ships: its `requirements` (lambda-requirements.js installs them)
+    and the model directories its package patterns add."""
+    spec = doc["functions"][function]
+    shipped = [resolved(doc, r) for r in spec.get("requirements", [])]
+    models = sorted(
+        {str(Path(p).parent) for p in spec.get("package", {}).get("patterns", []) if p.startswith("models/")}
+    )
+    return shipped + [f"{m}/" for m in models]
+
+
+def mib(value: int) -> str:
+    return f"{value / 2**20:g} MiB"
+
 
 FONT = "font-family='Helvetica, Arial, sans-serif'"
 # Colours of the AWS service families (stroke) with a light tint (fill).
@@ -141,18 +189,47 @@ def render(width: int, height: int, title: str, parts: list) -> str:
     )
 
 
-def _actions(statements: list[dict], service: str) -> str:
-    names = [a.split(":", 1)[1] for s in statements for a in s["Action"] if a.startswith(service + ":")]
-    return ", ".join(names)
+def _actions(statements: list[dict], service: str) -> list[str]:
+    return [a.split(":", 1)[1] for s in statements for a in s["Action"] if a.startswith(service + ":")]
+
+
+def _wrapped(words: list[str], width: int, sep: str = ", ") -> list[str]:
+    """`words` joined by `sep` into lines of at most `width` characters (a word is never split)."""
+    lines: list[str] = []
+    for word in words:
+        if lines and len(lines[-1]) + len(sep) + len(word) <= width:
+            lines[-1] += sep + word
+        else:
+            lines.append(word)
+    return [line + sep.rstrip() if n < len(lines) else line for n, line in enumerate(lines, 1)]
+
+
+def _ships(doc: dict, function: str, width: int = 26) -> tuple[str, ...]:
+    """What a function's artifact ships (its `requirements`, the models its patterns add), as
+    lines; versions left out."""
+    names = [r.split("==")[0] for r in requirements(doc, function)]
+    return tuple(_wrapped(["ships " + names[0], *names[1:]], width))
+
+
+def _first_segments(doc: dict, function: str) -> list[str]:
+    """The first path segment of each of a function's HTTP routes, in order (`/cars…` when there
+    are deeper routes under it)."""
+    paths = [e["http"]["path"] for e in doc["functions"][function].get("events") or [] if "http" in e]
+    segments: dict[str, bool] = {}
+    for path in paths:
+        first = "/" + path.strip("/").split("/")[0] if path != "/" else "/"
+        segments[first] = segments.get(first, False) or path.count("/") > 1
+    return [f"{first}…" if deeper else first for first, deeper in segments.items()]
 
 
 def car_api(serverless: dict | None = None) -> str:
-    """Client → API Gateway → Lambda (Flask via serverless-wsgi) → DynamoDB; the model's homes."""
+    """Client → API Gateway → the api function (Flask via serverless-wsgi) → DynamoDB and the
+    model's bucket; the jobs function beside it, towards SmartCat (the second deck)."""
     doc = serverless or read_serverless_yml()
     provider = doc["provider"]
     throttle = provider["apiGateway"]["usagePlan"]["throttle"]
     quota = provider["apiGateway"]["usagePlan"]["quota"]
-    # The API function's role, the statements on the car API's table and model bucket
+    # The API function's role: the statements on the car API's table and model bucket
     role = doc["resources"]["Resources"]["ApiRole"]["Properties"]
     statements = [
         s
@@ -160,77 +237,128 @@ def car_api(serverless: dict | None = None) -> str:
         for s in policy["PolicyDocument"]["Statement"]
         if any(name in json.dumps(s["Resource"]) for name in ("CarsTable", "ModelBucket"))
     ]
-    client = Box(20, 170, 170, 110, "Client", ("browser, curl,", "notebook"), "client")
+    arch = resolved(doc, provider["architecture"])
+
+    def memory(name: str) -> str:
+        return f"{doc['functions'][name].get('memorySize', provider['memorySize'])} MB"
+
+    client = Box(20, 225, 170, 110, "Client", ("browser, curl,", "notebook"), "client")
     apigw = Box(
-        280,
-        150,
-        250,
-        150,
+        260,
+        60,
+        240,
+        440,
         "API Gateway (REST)",
         (
-            "/cars, /cars/{carid}, /predict",
+            *_wrapped(_first_segments(doc, "api"), 24, " "),
+            "→ api",
+            "",
+            *_wrapped(_first_segments(doc, "jobs"), 24, " "),
+            "→ jobs",
+            "",
             "writes: x-api-key",
             f"usage plan: {throttle['rateLimit']} req/s,",
             f"burst {throttle['burstLimit']}, {quota['limit']:,}/{quota['period'].lower()}",
         ),
         "apigw",
     )
-    function = Box(
-        620,
-        130,
-        260,
-        190,
-        "Lambda",
+    api = Box(
+        590,
+        60,
+        250,
+        200,
+        "Lambda: api",
         (
-            f"{provider['runtime']}, {provider['memorySize']} MB",
-            "serverless-wsgi handler",
-            "→ Flask app (workshop_app)",
-            "model.json in the package",
-            "sha256 checked at load",
+            f"{provider['runtime']}, {arch}, {memory('api')}",
+            "serverless-wsgi → Flask",
+            *_ships(doc, "api"),
+            "model sha256-checked",
+            "on first use",
         ),
         "lambda",
     )
-    table = Box(990, 60, 230, 110, "DynamoDB", ("cars table", "on-demand (per request)"), "dynamodb")
-    bucket = Box(990, 290, 230, 110, "S3", ("model bucket, versioned", "cars/<model_id>/"), "s3")
+    jobs = Box(
+        590,
+        320,
+        250,
+        180,
+        "Lambda: jobs",
+        (f"{provider['runtime']}, {arch}, {memory('jobs')}", "serverless-wsgi → Flask", *_ships(doc, "jobs")),
+        "lambda",
+    )
+    table = Box(1040, 60, 210, 90, "DynamoDB", ("cars table", "on-demand (per request)"), "dynamodb")
+    bucket = Box(1040, 170, 210, 90, "S3", ("model bucket, versioned", "cars/<model_id>/"), "s3")
+    smartcat = Box(
+        1040,
+        345,
+        210,
+        130,
+        "SmartCat",
+        ("jobs table, documents", "bucket, split → page →", "aggregate (part 2)"),
+        "logic",
+    )
     parts = [
-        Group(250, 20, 1000, 420, "AWS account · one CloudFormation stack (serverless.yml)"),
+        Group(230, 20, 1030, 510, "AWS account · one CloudFormation stack (serverless.yml)"),
         client,
         apigw,
-        function,
+        api,
+        jobs,
         table,
         bucket,
-        Arrow([client.port("e"), apigw.port("w")], "HTTPS\nJSON", label_dy=-26),
-        Arrow([apigw.port("e"), function.port("w")], "proxy\nevent", label_dy=-26),
+        smartcat,
+        Arrow([client.port("e"), (apigw.x, client.cy)], "HTTPS\nJSON", label_dy=-26),
+        Arrow([(apigw.x + apigw.w, api.cy), api.port("w")], "proxy\nevent", label_dy=-26),
+        Arrow([(apigw.x + apigw.w, jobs.cy), jobs.port("w")], "proxy\nevent", label_dy=-26),
         Arrow(
-            [function.port("n"), (function.cx, table.cy), table.port("w")],
-            _actions(statements, "dynamodb"),
-            label_at=0.55,
-            label_dy=-10,
+            [(api.x + api.w, table.cy), table.port("w")],
+            "\n".join(_wrapped(_actions(statements, "dynamodb"), 18)),
+            label_dy=-8 - 16 * (len(_wrapped(_actions(statements, "dynamodb"), 18)) - 1) - 6,
         ),
         Arrow(
-            [function.port("s"), (function.cx, bucket.cy), bucket.port("w")],
-            "s3:" + _actions(statements, "s3") + " (modelUri=s3://…)",
+            [(api.x + api.w, bucket.cy), bucket.port("w")],
+            "s3:" + ", ".join(_actions(statements, "s3")) + "\n(modelUri=s3://…)",
             dashed=True,
-            label_at=0.55,
-            label_dy=24,
+            label_dy=22,
         ),
+        Arrow([(jobs.x + jobs.w, smartcat.cy), smartcat.port("w")], "uploads,\njob records", label_dy=-26),
     ]
-    return render(1270, 460, "The car API: client, API Gateway, Lambda, DynamoDB and S3", parts)
+    return render(
+        1270, 600, "The car API: client, API Gateway, the api and jobs functions, DynamoDB and S3", parts
+    )
 
 
-def smartcat() -> str:
+def smartcat(serverless: dict | None = None) -> str:
     """The SmartCat pipeline: upload, split, per-page fan-out, classify, count, aggregate once.
 
-    The object keys and the DLQ's receive count come from workshop_app's SmartCat code."""
+    The object keys, the upload limits and the DLQ's receive count come from workshop_app's
+    SmartCat code; what the page function ships (OCR from wheels) from serverless.yml."""
+    from workshop_app.jobs import DIRECT_UPLOAD_LIMIT
     from workshop_app.settings import DEFAULTS
     from workshop_app.smartcat import job_files
 
+    doc = serverless or read_serverless_yml()
+    page_ships = [r.split("==")[0] for r in requirements(doc, "page") if not r.startswith("models/")]
+    ocr = [name for name in page_ships if name.startswith(("tesserocr", "tessdata"))]
     job = "<id>"
     client = Box(20, 40, 170, 90, "Client", ("demo page, curl",), "client")
     api = Box(
-        250, 30, 260, 110, "API: /jobs", ("POST → 202 + Location", "GET → 200 / 303", "DELETE → 204"), "apigw"
+        250,
+        30,
+        260,
+        110,
+        "API: /jobs",
+        (f"POST ≤ {mib(DIRECT_UPLOAD_LIMIT)} → 202", "GET → 200 / 303", "DELETE → 204"),
+        "apigw",
     )
-    upload = Box(590, 30, 260, 110, "S3", (job_files.upload_key(job), "(presigned PUT if big)"), "s3")
+    upload = Box(
+        590,
+        30,
+        260,
+        110,
+        "S3",
+        (job_files.upload_key(job), "or a presigned PUT", f"(≤ {mib(DEFAULTS['MAX_PDF_BYTES'])})"),
+        "s3",
+    )
     split_queue = Box(930, 30, 250, 110, "SQS: split", ("ObjectCreated", "notification"), "sqs")
     dlq = Box(
         1260,
@@ -245,11 +373,11 @@ def smartcat() -> str:
     pages = Box(590, 230, 260, 110, "SQS: pages", ('{"job_id", "page",', '"pages"}'), "sqs")
     classify = Box(
         250,
-        220,
+        215,
         260,
-        130,
-        "classify page (Lambda)",
-        ("text layer, else OCR", "(tesseract deu)", "TF-IDF → linear model"),
+        140,
+        "page (Lambda)",
+        ("text layer, else OCR:", " + ".join(ocr), "(wheels, no layer)", "TF-IDF → linear model"),
         "lambda",
     )
     table = Box(

