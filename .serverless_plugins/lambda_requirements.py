@@ -72,18 +72,20 @@ def compile_bytecode(directory: Path) -> None:
     )
 
 
-def pip_install(arch: str, target: Path, requirements: list[str], pip_cache: Path | None = None) -> None:
-    """`pip install --target` of `requirements` (pip arguments) as Lambda's wheels for `arch`."""
+def pip_install(
+    arch: str,
+    target: Path,
+    requirements: list[str],
+    pip_cache: Path | None = None,
+    pip_bytecode: bool = False,
+) -> None:
+    """`pip install --target` of `requirements` (pip arguments) as Lambda's wheels for `arch`;
+    with `pip_bytecode`, the timestamp-checked .pyc a plain `pip install` writes (what the
+    benchmark compares against), else none (install() compiles hash-checked bytecode itself)."""
     cache_args = ["--cache-dir", str(pip_cache)] if pip_cache else ["--no-cache-dir"]
-    command = [
-        sys.executable,
-        "-m",
-        "pip",
-        "install",
-        "--quiet",
-        "--disable-pip-version-check",
-        "--no-compile",
-    ]
+    command = [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
+    if not pip_bytecode:
+        command.append("--no-compile")
     result = subprocess.run(
         [*command, "--target", str(target), *cache_args, *pip_args(arch), *requirements],
         capture_output=True,

@@ -3,6 +3,7 @@ the benchmark. Slim must delete what the plugin's patterns mean, at any depth.""
 
 import importlib.util
 import struct
+import subprocess
 import sys
 
 import pytest
@@ -55,3 +56,34 @@ def test_shipped_bytecode_is_checked_hash(tmp_path):
     assert header[:4] == importlib.util.MAGIC_NUMBER
     flags = struct.unpack("<I", header[4:8])[0]
     assert flags == 0b11, "hash-based (bit 0) and checked (bit 1): stays valid after unzip"
+
+
+@pytest.mark.parametrize(("pip_bytecode", "compiles"), [(False, False), (True, True)])
+def test_pip_install_writes_pip_bytecode_only_when_asked(monkeypatch, tmp_path, pip_bytecode, compiles):
+    """The benchmark's pip-like artifacts keep pip's timestamp .pyc; `sls package` compiles
+    hash-checked bytecode itself, so its pip runs with --no-compile."""
+    from workshop.lambda_builds import lambda_requirements
+
+    commands = []
+
+    def fake_run(command, **kwargs):
+        commands.append(command)
+        return subprocess.CompletedProcess(command, 0, "", "")
+
+    monkeypatch.setattr(lambda_requirements.subprocess, "run", fake_run)
+    lambda_requirements.pip_install("arm64", tmp_path, ["six==1.17.0"], None, pip_bytecode=pip_bytecode)
+    (command,) = commands
+    assert ("--no-compile" not in command) is compiles
+    assert command[command.index("--target") + 1] == str(tmp_path)
+    assert "six==1.17.0" in command and "manylinux2014_aarch64" in " ".join(command)
+
+
+def test_lambda_builds_pip_install_keeps_pip_bytecode(monkeypatch, tmp_path):
+    from workshop import lambda_builds
+
+    calls = []
+    monkeypatch.setattr(
+        lambda_builds.lambda_requirements, "pip_install", lambda *a, **k: calls.append((a, k))
+    )
+    lambda_builds.pip_install(["six==1.17.0"], tmp_path)
+    assert calls == [(("x86_64", tmp_path, ["six==1.17.0"], None), {"pip_bytecode": True})]
