@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import logging
 import weakref
-from dataclasses import dataclass
 from decimal import Decimal
+from typing import NamedTuple
 
 
 class StorageUnavailable(RuntimeError):
@@ -32,8 +32,7 @@ class NotFound(FileNotFoundError):
     """The S3 object does not exist."""
 
 
-@dataclass(frozen=True)
-class Limits:
+class Limits(NamedTuple):  # not a dataclass: see car_schema.Field
     connect: float  # seconds to open a connection
     read: float  # seconds to wait for an answer
     attempts: int  # tries in all, with standard mode's backoff (at most 1 s) between them

@@ -13,7 +13,7 @@ sets it at package time).
 
 import io
 import json
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from . import artifacts
 from .artifacts import MANIFEST, ModelUnavailable
@@ -23,8 +23,7 @@ FORMATS = ("portable", "sklearn")
 __all__ = ["FORMATS", "MANIFEST", "LoadedModel", "ModelUnavailable", "holder", "load_model"]
 
 
-@dataclass(frozen=True)
-class LoadedModel:
+class LoadedModel(NamedTuple):  # not a dataclass: see car_schema.Field
     predictor: object  # a PortableModel, or a scikit-learn Pipeline
     manifest: dict
     format: str
