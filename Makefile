@@ -185,7 +185,7 @@ bench: $(VENV)/.installed $(NODE_MODULES) $(MODEL) $(DOC_MODEL)  ## cold start, 
 
 # Each starts its own local stack on free ports. REQUESTS, USERS and JOBS change the size of a run.
 fuzz: $(MODEL) $(DOC_MODEL)  ## schemathesis on every route of /openapi.json: >= 1000 requests (REQUESTS), >= 300 stateful sequences over its links (SEQUENCES)
-	$(PY) -m workshop.fuzz --requests $(or $(REQUESTS),1000) --sequences $(or $(SEQUENCES),300)
+	$(PY) -m workshop.fuzz --requests $(or $(REQUESTS),1000) --sequences $(or $(SEQUENCES),300) --out bench/fuzz.json
 
 load: $(MODEL) $(DOC_MODEL)  ## locust: 10,000 mixed requests, 32 users (REQUESTS, USERS); 200 SmartCat jobs at once (JOBS) -> bench/load.json
 	$(PY) bench/load.py --requests $(or $(REQUESTS),10000) --users $(or $(USERS),32)

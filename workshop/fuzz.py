@@ -21,6 +21,7 @@ import re
 import subprocess
 import sys
 import tempfile
+import time
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -182,6 +183,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=7, help="schemathesis' seed (default 7)")
     parser.add_argument("--url", help="fuzz this running API instead of starting the local stack")
     parser.add_argument("--include", help="only the paths matching this regular expression")
+    parser.add_argument("--out", type=Path, help="also write the counts as JSON here (bench/fuzz.json)")
     args = parser.parse_args(argv)
     from .local_aws import exit_on_sigterm, free_port
     from .stack import LocalStack
@@ -190,7 +192,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.url:
         url = args.url.rstrip("/")
         result = run(url, args.requests, args.seed, include=args.include, sequences=args.sequences)
-        return report(result, operations(fetch_document(url), args.include), args.requests, args.sequences)
+        ops = operations(fetch_document(url), args.include)
+        return report(result, ops, args.requests, args.sequences, args.out)
     with LocalStack(free_port(), free_port(), quiet=True) as stack:
         print(
             f"fuzzing {stack.url} (local AWS {stack.moto.endpoint}) with schemathesis, "
@@ -199,12 +202,19 @@ def main(argv: list[str] | None = None) -> int:
         )
         (ROOT / ".cache").mkdir(exist_ok=True)
         result = run(stack.url, args.requests, args.seed, ROOT / ".cache", args.include, args.sequences)
-        return report(
-            result, operations(fetch_document(stack.url), args.include), args.requests, args.sequences
-        )
+        ops = operations(fetch_document(stack.url), args.include)
+        return report(result, ops, args.requests, args.sequences, args.out)
 
 
-def report(result: FuzzResult, ops: list[tuple[str, str]], requests: int, sequences: int = 0) -> int:
+def report(
+    result: FuzzResult,
+    ops: list[tuple[str, str]],
+    requests: int,
+    sequences: int = 0,
+    out: Path | None = None,
+) -> int:
+    """Print the summary (and write it to `out` as JSON); 0 when the run passed and was as large
+    as asked, else 1."""
     documented = [f"{m} {p}" for m, p in ops]
     missing = [op for op in documented if not result.per_operation[op]]
     if not result.passed:
@@ -218,6 +228,21 @@ def report(result: FuzzResult, ops: list[tuple[str, str]], requests: int, sequen
         print(f"only {result.scenarios} stateful sequences ran; asked for at least {sequences}")
     ok = result.passed and result.requests >= requests and not missing and result.scenarios >= sequences
     print("fuzz: passed" if ok else "fuzz: FAILED")
+    if out is not None:
+        document = {
+            "date": time.strftime("%Y-%m-%d"),
+            "tool": "schemathesis (workshop/fuzz.py) against the local stack over HTTP",
+            "passed": ok,
+            "requests": result.requests,
+            "operations": len(documented),
+            "test_cases": result.generated,
+            "sequences": result.scenarios,
+            "links": result.links,
+            "failures": len(result.failures),
+            "statuses": {str(s): n for s, n in sorted(result.statuses.items())},
+            "server_errors": sum(n for s, n in result.statuses.items() if int(s) >= 500),
+        }
+        out.write_text(json.dumps(document, indent=1) + "\n")
     return 0 if ok else 1
 
 
