@@ -1,6 +1,6 @@
 """The generated parts of README.md and docs/instructor.md: the lessons and their minutes (from
-notebooks/src/ and docs/lesson_run_times.json) and the measured numbers (from bench/results.json
-and bench/smartcat.json), between markers such as
+notebooks/src/ and docs/lesson_run_times.json) and the measured numbers (from bench/results.json,
+bench/smartcat.json, bench/fuzz.json and bench/load.json), between markers such as
 
     <!-- generated: lessons -->
     ...
@@ -27,8 +27,11 @@ BENCH = ROOT / "bench"
 RUN_TIMES = ROOT / "docs" / "lesson_run_times.json"
 #: The decks, and the minutes an instructor plans for each (an estimate, not a measurement).
 DECKS = {"workshop": ("slides/workshop.md", 40), "smartcat": ("slides/smartcat.md", 25)}
-#: The half day ends with the car API deployed; the full day adds SmartCat.
+#: The half day teaches these (the car API from data to a deployed stack), exercises left for after.
 HALF_DAY = ("01", "02", "03", "04", "05", "06")
+#: The full day teaches every lesson, and does the exercises of these in class: the skills the
+#: workshop is for (a route, a handler, serverless.yml, a deployment, an idempotent handler).
+FULL_DAY_EXERCISES = ("03", "04", "05", "06", "10")
 MARKER = re.compile(r"(<!-- generated: (\w+) -->\n)(.*?)(<!-- end generated: \2 -->)", re.DOTALL)
 MINUTES = re.compile(r"\*\*Teaching:\*\*\s*(\d+)\s*min\s*·\s*\*\*Exercises:\*\*\s*(\d+)\s*min")
 
@@ -42,7 +45,7 @@ def lessons() -> list[dict]:
         title = lines[0].removeprefix("# ").split(" · ", 1)[1]
         paragraph = []
         for line in lines[2:]:
-            if not line or line.startswith("**"):
+            if not line:  # the paragraph ends at the first blank line
                 break
             paragraph.append(line)
         teaching, exercises = (int(n) for n in MINUTES.search(intro).groups())
@@ -138,37 +141,57 @@ def _smartcat_block() -> str:
     return "\n".join(rows)
 
 
+def _hardening_block() -> str:
+    fuzz, load = _load("fuzz.json"), _load("load.json")
+    jobs = load["pipeline"]
+    post_predict = load["routes"]["POST /predict"]
+    return "\n".join(
+        [
+            f"Last runs ({fuzz['date']}, {load['machine']}): `make fuzz` sent {fuzz['requests']:,} "
+            f"requests over {fuzz['operations']} operations and {fuzz['sequences']} stateful sequences "
+            f"({fuzz['server_errors']} 5xx, {fuzz['failures']} failures); `make load` sent "
+            f"{load['requests']:,} requests from {load['users']} users with {load['errors']} errors, "
+            f"{load['requests_per_second']:.0f} req/s, p50 {load['p50_ms']:.0f} ms and p99 "
+            f"{load['p99_ms']:.0f} ms (moto is the bottleneck; `POST /predict` p50 "
+            f"{post_predict['p50_ms']:.0f} ms), and {jobs['submitted']} SmartCat jobs at once, "
+            f"{jobs['done_exactly_right']} done with every page counted once, in {jobs['seconds']:.0f} s.",
+        ]
+    )
+
+
 def _hours(minutes: int) -> str:
     return f"{minutes // 60} h {minutes % 60:02d}"
 
 
 def _schedule_block() -> str:
+    """Minutes per part of a half day (the workshop deck, lessons 01-06 taught, their exercises
+    left for after) and of a full day (both decks, every lesson, FULL_DAY_EXERCISES' exercises)."""
     run = json.loads(RUN_TIMES.read_text())
     rows = [
         "| | teaching | exercises | its cells run in | half day | full day |",
-        "|---|---:|---:|---:|:---:|:---:|",
+        "|---|---:|---:|---:|---:|---:|",
     ]
     half = full = 0
     for deck, (path, minutes) in DECKS.items():
-        full += minutes
-        half += minutes if deck == "workshop" else 0
-        rows.append(f"| deck `{path}` | {minutes} | | | {'✓' if deck == 'workshop' else ''} | ✓ |")
+        in_half = minutes if deck == "workshop" else 0
+        half, full = half + in_half, full + minutes
+        rows.append(f"| deck `{path}` | {minutes} | | | {in_half or ''} | {minutes} |")
     for lesson in lessons():
-        minutes = lesson["teaching"] + lesson["exercises"]
-        in_half = lesson["name"][:2] in HALF_DAY
-        half += minutes if in_half else 0
-        full += minutes
+        number = lesson["name"][:2]
+        minutes = lesson["teaching"] + (lesson["exercises"] if number in FULL_DAY_EXERCISES else 0)
+        in_half = lesson["teaching"] if number in HALF_DAY else 0
+        half, full = half + in_half, full + minutes
         seconds = run["seconds"].get(lesson["name"])
         ran = f"{seconds / 60:.1f} min" if seconds is not None else "not measured"
         rows.append(
             f"| `{lesson['name']}` | {lesson['teaching']} | {lesson['exercises']} | {ran} | "
-            f"{'✓' if in_half else ''} | ✓ |"
+            f"{in_half or ''} | {minutes} |"
         )
     rows += [
         f"| **in all**, before breaks | | | | **{_hours(half)}** | **{_hours(full)}** |",
         "",
-        f"Run times: every solution notebook executed by `make site --record-times` on "
-        f"{run['measured_on']} ({run['machine']}).",
+        f"Run times: every solution notebook executed top to bottom by "
+        f"`python -m workshop.site --record-times` on {run['measured_on']} ({run['machine']}).",
     ]
     return "\n".join(rows)
 
@@ -179,6 +202,7 @@ BLOCKS = {
     "bench": _bench_block,
     "functions": _functions_block,
     "smartcat": _smartcat_block,
+    "hardening": _hardening_block,
 }
 
 
