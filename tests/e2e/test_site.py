@@ -223,9 +223,11 @@ def unique_words(site: Path) -> dict[str, str]:
     found = {}
     for name in text:
         elsewhere = common.union(*(s for n, s in stems.items() if n != name))
-        prose = [c.source for c in executed(site, name).cells if c.cell_type == "markdown"]
+        prose = "\n".join(c.source for c in executed(site, name).cells if c.cell_type == "markdown")
+        # A link's target is not text on the page, so not in the search index.
+        prose = re.sub(r"https?://\S+", " ", re.sub(r"\]\([^)]*\)", "]", prose))
         candidates = sorted(
-            {w for w in words("\n".join(prose)) if len(w) >= 8 and w.islower()},
+            {w for w in words(prose) if len(w) >= 8 and w.islower()},
             key=lambda w: (-len(w), w),
         )
         for word in candidates:
