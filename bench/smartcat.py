@@ -36,7 +36,6 @@ import contextlib
 import json
 import os
 import platform
-import random
 import re
 import resource
 import shutil
@@ -52,6 +51,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from workshop.train_documents import choose_scanned_pages  # noqa: E402
 from workshop_app.smartcat import ocr, pdf  # noqa: E402
 from workshop_app.smartcat.classifier import PageClassifier  # noqa: E402
 
@@ -78,27 +78,6 @@ print(time.perf_counter() - started, "sklearn" in sys.modules, "numpy" in sys.mo
 
 
 # ---------------------------------------------------------------- pure helpers
-
-
-def choose_scanned_pages(
-    page_counts: dict[str, int], labels: dict[str, str], documents: set[str], seed: int, max_pages: int
-) -> list[tuple[str, int]]:
-    """The (document, 0-based page) train_documents.scanned_pages() reads by OCR, in its order:
-    the scanned pages of `documents`, shuffled per class with `seed`, taken round-robin across
-    classes up to `max_pages`. `page_counts`: document -> pages of its scanned copy."""
-    by_class = defaultdict(list)
-    for document in sorted(documents):
-        if document in page_counts:
-            by_class[labels[document]] += [(document, i) for i in range(page_counts[document])]
-    rng = random.Random(seed)  # noqa: S311 - the same seeded draw as train_documents
-    for pages in by_class.values():
-        rng.shuffle(pages)
-    chosen = []
-    while len(chosen) < max_pages and any(by_class.values()):
-        for label in sorted(by_class):
-            if by_class[label] and len(chosen) < max_pages:
-                chosen.append(by_class[label].pop())
-    return chosen
 
 
 def pgm(pixels: bytes, width: int, height: int, stride: int) -> bytes:

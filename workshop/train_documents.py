@@ -359,6 +359,28 @@ def _ocr_page(job: tuple[str, int]) -> tuple[str, float]:
         document.close()
 
 
+def choose_scanned_pages(
+    page_counts: dict[str, int], labels: dict[str, str], documents: set[str], seed: int, max_pages: int
+) -> list[tuple[str, int]]:
+    """The (document, 0-based page) pairs to read by OCR, in order: the scanned pages of
+    `documents`, shuffled per class with `seed`, taken round-robin across classes up to
+    `max_pages`. `page_counts`: document -> pages of its scanned copy. The same seed gives the
+    same pages, so bench/smartcat.py measures the pages training evaluated."""
+    by_class = defaultdict(list)
+    for document in sorted(documents):
+        if document in page_counts:
+            by_class[labels[document]] += [(document, i) for i in range(page_counts[document])]
+    rng = random.Random(seed)  # noqa: S311 - seeded on purpose: reproducible data
+    for pages in by_class.values():
+        rng.shuffle(pages)
+    chosen = []
+    while len(chosen) < max_pages and any(by_class.values()):
+        for label in sorted(by_class):
+            if by_class[label] and len(chosen) < max_pages:
+                chosen.append(by_class[label].pop())
+    return chosen
+
+
 def scanned_pages(
     corpus: Corpus,
     documents: set[str],
@@ -370,22 +392,13 @@ def scanned_pages(
 ) -> tuple[list[Page], list[float]]:
     """Up to `max_pages` pages of the scanned copies of `documents`, read by OCR (in `workers`
     processes), taken round-robin across classes; and the seconds each page took."""
-    labels = corpus.documents()
-    by_class = defaultdict(list)
+    labels, page_counts = corpus.documents(), {}
     for document in sorted(documents):
         if document in copies:
             count = pdf.open_pdf(copies[document].read_bytes())
-            n = len(count)
+            page_counts[document] = len(count)
             count.close()
-            by_class[labels[document]] += [(document, i) for i in range(n)]
-    rng = random.Random(seed)  # noqa: S311 - seeded on purpose: reproducible data
-    for pages in by_class.values():
-        rng.shuffle(pages)
-    chosen = []
-    while len(chosen) < max_pages and any(by_class.values()):
-        for label in sorted(by_class):
-            if by_class[label] and len(chosen) < max_pages:
-                chosen.append(by_class[label].pop())
+    chosen = choose_scanned_pages(page_counts, labels, documents, seed, max_pages)
     jobs = [(str(copies[d]), i) for d, i in chosen]
     results = list(_pool_map(_ocr_page, jobs, workers, "OCR of scanned held-out pages", "page", progress))
     pages = [

@@ -41,7 +41,7 @@ def test_the_bench_reads_the_same_scanned_pages_as_train_documents(tmp_path, mon
     monkeypatch.setattr(td, "_pool_map", lambda function, items, *a, **k: [("", 0.0) for _ in items])
     for max_pages in (3, 10, 100):
         read, _ = td.scanned_pages(corpus, held_out, copies, max_pages, workers=1, seed=42, progress=False)
-        chosen = bench.choose_scanned_pages(counts, labels, held_out, seed=42, max_pages=max_pages)
+        chosen = td.choose_scanned_pages(counts, labels, held_out, seed=42, max_pages=max_pages)
         assert chosen == [(p.document, p.page - 1) for p in read]
         assert len(chosen) == min(max_pages, sum(counts[d] for d in held_out))
 
