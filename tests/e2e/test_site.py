@@ -10,15 +10,12 @@ slides, which must open.
 SITE_JOBS sets how many notebooks the build executes at a time (default 2).
 """
 
-import functools
 import html
-import http.server
 import json
 import os
 import re
 import subprocess
 import sys
-import threading
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -27,10 +24,7 @@ import pytest
 
 # The shared headless Chromium (one Playwright per test process) and its page watcher.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/
-try:
-    from helpers.browser import browser, screenshot_dir, watch  # noqa: E402, F401 (a fixture)
-except ModuleNotFoundError:  # the layout before tests/helpers/
-    from browser import browser, screenshot_dir, watch  # noqa: E402, F401
+from helpers.browser import browser, screenshot_dir, static_server, watch  # noqa: E402, F401 (a fixture)
 
 from workshop import ROOT, notebooks  # noqa: E402
 from workshop import site as builder  # noqa: E402
@@ -71,18 +65,8 @@ def site(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def served(site):
-    class Handler(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, *args):
-            pass
-
-    server = http.server.ThreadingHTTPServer(
-        ("127.0.0.1", 0), functools.partial(Handler, directory=str(site))
-    )
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with static_server(site) as url:
+        yield url
 
 
 def pages(site: Path) -> list[str]:

@@ -6,19 +6,16 @@ and a screenshot of each is saved under tests/output/screenshots/ (not committed
 """
 
 import ast
-import functools
-import http.server
 import importlib.util
 import json
 import re
 import subprocess
 import sys
-import threading
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-from helpers.browser import browser, screenshot_dir, watch  # noqa: F401 (browser is a fixture)
+from helpers.browser import browser, screenshot_dir, static_server, watch  # noqa: F401 (browser is a fixture)
 
 from workshop import ROOT
 from workshop.prices import PRICES
@@ -359,18 +356,8 @@ def test_every_slide_renders_from_disk(browser, built, deck):  # noqa: F811
 
 @pytest.fixture(scope="module")
 def served(built):
-    class Handler(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, *args):
-            pass
-
-    server = http.server.ThreadingHTTPServer(
-        ("127.0.0.1", 0), functools.partial(Handler, directory=str(built))
-    )
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with static_server(built) as url:
+        yield url
 
 
 def test_decks_open_from_a_web_server_with_highlighted_code(browser, served):  # noqa: F811

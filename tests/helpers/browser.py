@@ -6,8 +6,12 @@ page reports while a test drives it: console errors, uncaught exceptions, failed
 test can assert that nothing went wrong.
 """
 
+import contextlib
+import functools
+import http.server
 import re
 import shutil
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,6 +27,26 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 SCREENSHOTS = Path(__file__).parents[1] / "output" / "screenshots"
+
+
+@contextlib.contextmanager
+def static_server(directory: Path):
+    """`directory` served over HTTP on a free port of 127.0.0.1, quietly; yields its URL."""
+
+    class Handler(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(Handler, directory=str(directory))
+    )
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 def chromium_path() -> str:
