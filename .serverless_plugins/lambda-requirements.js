@@ -46,12 +46,11 @@ class LambdaRequirements {
 
   install() {
     const root = this.serverless.serviceDir;
-    const app = path.join(root, 'workshop_app');
-    if (fs.existsSync(app)) this.python('bytecode', app);
-    // serverless-wsgi's handler, written into the service folder before this hook runs.
-    const handlers = ['wsgi_handler.py', 'serverless_wsgi.py'].map((f) => path.join(root, f))
+    // The app, and serverless-wsgi's handler (written into the service folder before this hook
+    // runs): compiled in one call.
+    const compiled = ['workshop_app', 'wsgi_handler.py', 'serverless_wsgi.py'].map((f) => path.join(root, f))
       .filter((f) => fs.existsSync(f));
-    if (handlers.length) this.python('bytecode', ...handlers);
+    if (compiled.length) this.python('bytecode', ...compiled);
     const { constraints, cache } = this.settings();
     const provider = this.serverless.service.provider;
     this.trees = {};
