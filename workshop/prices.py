@@ -1,5 +1,5 @@
-"""The AWS prices the workshop quotes, in one place: the slides (slides/build.py), the cost lesson
-(notebooks/src/08_production.py) and the README take them from here.
+"""The AWS prices the workshop quotes, in one place: the slides (slides/build.py) and the lessons
+that price things (notebooks/src/08_production.py, 09_documents.py) take them from here.
 
 Prices are parameters, not facts: they differ by region and AWS changes them. Each says where and
 when it was read; read them again before you plan with them (free tier ignored, first tiers:
