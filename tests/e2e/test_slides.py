@@ -25,8 +25,8 @@ SLIDES = ROOT / "slides"
 BUILD = SLIDES / "build"
 DECKS = ("workshop", "smartcat")
 LESSONS = ROOT / "notebooks" / "src"
-#: The lesson that prices the deployment: 08 since the lessons were renumbered (06 before).
-COST_LESSONS = ("08_production.py", "06_cold_starts.py")
+#: The lessons that price something: each takes the prices from workshop/prices.py.
+COST_LESSONS = ("08_production.py", "09_documents.py")
 HORIZONTAL, VERTICAL = re.compile(r"^---$", re.M), re.compile(r"^\.>>$", re.M)
 
 
@@ -166,13 +166,6 @@ def test_serverless_variables_resolve_to_the_default_deployment(monkeypatch):
     assert routes["/jobs"]["function"] == "jobs" and routes["/predict"]["private"] == ["POST"]
 
 
-def _cost_lesson() -> tuple[str, str]:
-    for name in COST_LESSONS:
-        if (LESSONS / name).is_file():
-            return name, (LESSONS / name).read_text()
-    pytest.fail(f"no cost lesson: none of {', '.join(COST_LESSONS)} in notebooks/src")
-
-
 def _imports_prices(tree: ast.AST) -> bool:
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom) and node.module == "workshop.prices":
@@ -220,23 +213,12 @@ def _price_constants(tree: ast.AST) -> dict[str, list[float]]:
 PRICE_VALUES = {key: value for key, value in PRICES.items() if not isinstance(value, str)}
 
 
-def test_prices_are_the_ones_the_cost_lesson_uses():
-    """The slides and the cost lesson quote AWS's prices from workshop/prices.py: the lesson
-    imports it, or quotes every price in it and the date it was read; either way, no price
-    constant of its own differs from the file's."""
-    name, source = _cost_lesson()
-    tree = ast.parse(source)
-    assert _load("build").PRICES is PRICES  # the slides take them from the one place
-    for constant, numbers in _price_constants(tree).items():
-        stray = [n for n in numbers if n not in PRICE_VALUES.values()]
-        assert not stray, f"{name}: {constant} has {stray}, which workshop/prices.py does not: import it"
-    if _imports_prices(tree):
-        return
-    numbers = {n for node in ast.walk(tree) for n in _literals(node) if isinstance(node, ast.Constant)}
-    missing = [key for key, value in PRICE_VALUES.items() if value not in numbers]
-    assert not missing, f"{name} neither imports workshop/prices.py nor quotes {', '.join(missing)}"
-    for date in (PRICES["read"], PRICES["snapstart_read"]):
-        assert date in source, f"{name} quotes the prices without the date they were read ({date})"
+@pytest.mark.parametrize("name", COST_LESSONS)
+def test_the_slides_and_the_cost_lessons_take_the_prices_from_one_place(name):
+    """The slides and each lesson that prices something quote AWS's prices from
+    workshop/prices.py (test_no_lesson_has_a_price_of_its_own keeps any other out)."""
+    assert _load("build").PRICES is PRICES
+    assert _imports_prices(ast.parse((LESSONS / name).read_text())), f"{name}: import workshop.prices"
 
 
 def test_no_lesson_has_a_price_of_its_own():
