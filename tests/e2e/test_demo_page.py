@@ -205,6 +205,8 @@ def test_demo_page_keeps_the_api_key_and_sends_it(demo, stack):
     with demo.expect_request(lambda r: r.url.endswith("/predict")) as sent:
         demo.get_by_role("button", name="Predict mpg").click()
     assert sent.value.headers["x-api-key"] == "my-workshop-key"
+    # The answer is shown before the reload: a reload with /predict in flight aborts it.
+    demo.locator("#car-result").filter(has_text="Predicted:").wait_for()
     demo.get_by_role("button", name="Forget the key").click()
     demo.reload()
     demo.wait_for_selector("#cars:not([aria-busy])")
@@ -212,6 +214,7 @@ def test_demo_page_keeps_the_api_key_and_sends_it(demo, stack):
     with demo.expect_request(lambda r: r.url.endswith("/predict")) as sent:
         demo.get_by_role("button", name="Predict mpg").click()
     assert "x-api-key" not in sent.value.headers
+    demo.locator("#car-result").filter(has_text="Predicted:").wait_for()
     assert_clean(demo)
 
 
