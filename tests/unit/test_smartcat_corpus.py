@@ -23,7 +23,7 @@ def test_same_seed_same_bytes_whatever_the_worker_count(tmp_path):
     assert sorted(first) == sorted(second)
     assert [name for name in first if first[name] != second[name]] == []
     other = tmp_path / "other"
-    generate(other, size=1, seed=4, scan_fraction=1.0, bundles=1, workers=1, progress=False)
+    generate(other, size=1, seed=4, scan_fraction=0.0, bundles=0, workers=1, progress=False)
     assert all_files(other)["payslip/payslip-0001.pdf"] != first["payslip/payslip-0001.pdf"]
 
 
